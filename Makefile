@@ -1,0 +1,113 @@
+# pgrelay - read/write-splitting PostgreSQL proxy.
+# Targets: all (default), check (unit tests), test (everything CI runs),
+# asan, valgrind, fuzz, deps, demo, demo-stop, bench, format, clean.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+override CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla -Iproxy -Ireplication
+override LDLIBS  += -lev -lpq -linih -lssl -lcrypto
+BUILD   ?= build
+
+PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
+             proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/cancel.c \
+             proxy/listener.c proxy/maint.c proxy/main.c
+REPL_SRCS  = replication/topology.c
+SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
+OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
+
+# Unit tests: each links only the pure modules it tests.
+UNIT_TESTS = test_pgproto test_config test_auth
+test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
+test_config_OBJS  = proxy/log.c proxy/config.c
+test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
+
+.PHONY: all check test test-integration test-regress asan valgrind fuzz deps demo demo-stop \
+        bench format format-check clean
+
+all: pgrelay
+
+pgrelay: $(BUILD)/pgrelay
+	cp $< $@
+
+$(BUILD)/pgrelay: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+# ---- unit tests (criterion) ------------------------------------------------
+define unit_rule
+$(BUILD)/tests/$(1): tests/unit/$(1).c $$($(1)_OBJS:%.c=$(BUILD)/%.o)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS) -lcriterion
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+check: $(UNIT_TESTS:%=$(BUILD)/tests/%)
+	@set -e; for t in $^; do echo "== $$t"; $$t --jobs 2; done
+
+# ---- everything CI runs ----------------------------------------------------
+test: deps
+	$(MAKE) all check
+	$(MAKE) test-integration
+	$(MAKE) test-regress
+
+test-integration: pgrelay
+	bash tests/integration/run.sh
+
+test-regress: pgrelay
+	bash tests/integration/regress.sh
+
+# ---- sanitizers, valgrind, fuzzing -----------------------------------------
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" build/asan/pgrelay $(UNIT_TESTS:%=build/asan/tests/%)
+
+valgrind: $(UNIT_TESTS:%=$(BUILD)/tests/%)
+	@set -e; for t in $^; do valgrind -q --error-exitcode=1 --leak-check=full $$t --jobs 1; done
+
+FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth
+fuzz_pgproto_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c
+fuzz_config_SRCS  = proxy/log.c proxy/config.c
+fuzz_auth_SRCS    = proxy/log.c proxy/buf.c proxy/auth.c
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproxy -Ireplication -fsanitize=fuzzer,address,undefined
+
+define fuzz_rule
+build/fuzz/$(1): tests/fuzz/$(1).c $$($(1)_SRCS)
+	@mkdir -p build/fuzz
+	clang $$(FUZZ_CFLAGS) -o $$@ $$^ -linih -lssl -lcrypto
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+# Builds every fuzzer and runs each for FUZZ_SECONDS (default 20) on its seed corpus.
+FUZZ_SECONDS ?= 20
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$t tests/fuzz/corpus/$$t; done
+
+# ---- packages, demo, benchmark ---------------------------------------------
+deps:
+	@bash tests/deps.sh
+
+demo: deps
+	$(MAKE) all
+	@bash tests/demo.sh start
+
+demo-stop:
+	@bash tests/demo.sh stop
+
+bench: pgrelay
+	bash tests/bench/bench.sh
+
+format:
+	clang-format -i proxy/*.[ch] replication/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/integration/*.c
+
+format-check:
+	clang-format --dry-run --Werror proxy/*.[ch] replication/*.[ch]
+
+clean:
+	rm -rf build pgrelay

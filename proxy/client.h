@@ -1,0 +1,33 @@
+/*
+ * client.h - one client session: startup (SSL/GSSENC refusal, cancel
+ * requests), authentication against the auth file, getting a server from
+ * the pool, and forwarding in both directions with backpressure while
+ * tracking transaction state from ReadyForQuery.
+ *
+ * Ownership: client.c owns every Client (client_accept() creates it; the
+ * reaper frees it after conn_close()).
+ */
+#ifndef PROXY_CLIENT_H
+#define PROXY_CLIENT_H
+
+#include "config.h"
+
+#include <ev.h>
+
+/* Wires the module to the loop, the configuration and the auth file (not owned). */
+void client_module_init(struct ev_loop *loop, const Config *cfg, const AuthFile *af);
+
+/* Takes over an accepted socket. */
+void client_accept(int fd);
+
+size_t client_count(void);
+
+/* Periodic: login and idle timeouts, shutdown progress. */
+void client_maint(usec_t now);
+
+/* SIGTERM: from now on every client is closed (57P01) as soon as it is not in a transaction. */
+void client_shutdown_begin(void);
+/* Closes every client at once with 57P01. */
+void client_close_all(const char *reason);
+
+#endif

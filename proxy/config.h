@@ -1,0 +1,121 @@
+/*
+ * config.h - pgrelay's configuration: the Config value, loading it from an
+ * ini file (inih) through one key table, validation, and the auth file
+ * (userlist) parser. Pure: no sockets, no libev.
+ *
+ * Ownership: config_load() returns a Config the caller owns; free it with
+ * config_free(). Nothing may keep pointers into a Config across a reload:
+ * copy what a long-lived object needs.
+ */
+#ifndef PROXY_CONFIG_H
+#define PROXY_CONFIG_H
+
+#include "common.h"
+#include "log.h"
+
+#define CFG_MAX_LISTEN 8
+#define CFG_MAX_NODES 16
+#define CFG_MAX_DATABASES 64
+
+typedef enum AuthType { AUTH_SCRAM, AUTH_MD5, AUTH_TRUST, AUTH__COUNT } AuthType;
+
+typedef enum NodeRole { ROLE_MASTER, ROLE_REPLICA, ROLE__COUNT } NodeRole;
+
+typedef struct CfgNode {
+	char name[PG_NAME_MAX]; /* from the section name [node.NAME] */
+	char host[256];		/* numeric IPv4/IPv6 address or a name resolved at startup */
+	int port;
+	NodeRole role;
+	int line; /* where the section starts, for messages */
+} CfgNode;
+
+typedef struct CfgDatabase {
+	char name[PG_NAME_MAX];	   /* client-side name, or "*" for the fallback */
+	char dbname[PG_NAME_MAX];  /* backend database; empty = same as the client's */
+	char user[PG_NAME_MAX];	   /* backend user; empty = the client's user */
+	char password[256];	   /* backend password for `user`; empty = from the auth file */
+	int pool_size;		   /* 0 = the global pool_size */
+} CfgDatabase;
+
+typedef struct Config {
+	char *path; /* the file it was loaded from */
+
+	/* [pgrelay] */
+	size_t nlisten;
+	char listen_addr[CFG_MAX_LISTEN][64]; /* numeric addresses; "*" = all IPv4 */
+	int listen_port;
+	AuthType auth_type;
+	char auth_file[1024];
+	int pool_size;
+	int max_client_conn;
+	size_t max_message_size;     /* bytes, largest client message accepted */
+	usec_t connect_timeout;	     /* server connect + login */
+	usec_t client_login_timeout; /* client startup + auth */
+	usec_t server_idle_timeout;  /* idle pooled server connections are closed after this; 0 = never */
+	usec_t client_idle_timeout;  /* idle clients (not in a transaction) closed; 0 = never */
+	usec_t query_wait_timeout;   /* how long a client waits for a pool slot; 0 = forever */
+	usec_t shutdown_timeout;     /* SIGTERM: how long running transactions may finish */
+	char server_reset_query[256];
+	LogLevel log_level;
+
+	/* [node.NAME] sections */
+	size_t nnodes;
+	CfgNode nodes[CFG_MAX_NODES];
+
+	/* [databases] */
+	size_t ndatabases;
+	CfgDatabase databases[CFG_MAX_DATABASES];
+} Config;
+
+/*
+ * Loads and validates path. On failure returns NULL and writes a message of
+ * the form "FILE:LINE: key 'KEY': what is wrong" (or "FILE: ..." when no line
+ * applies) to err[errlen].
+ */
+Config *config_load(const char *path, char *err, size_t errlen) MUST_CHECK;
+void config_free(Config *cfg);
+
+/* The node marked role = master (exactly one is required). */
+const CfgNode *config_master(const Config *cfg);
+/* The [databases] entry for a client database name: exact match, then "*", else NULL. */
+const CfgDatabase *config_find_database(const Config *cfg, const char *name);
+
+const char *auth_type_name(AuthType t);
+const char *node_role_name(NodeRole r);
+
+/*
+ * For SHOW CONFIG and the docs: iterate over every key with its current value
+ * as text. Returns false past the last key.
+ */
+bool config_key_at(const Config *cfg, size_t i, const char **section, const char **name,
+		   char *value, size_t valuelen);
+
+/* ---- auth file: lines of  "user" "secret"  ----------------------------- */
+
+typedef struct AuthEntry {
+	char user[PG_NAME_MAX];
+	char secret[512]; /* SCRAM-SHA-256$..., md5<32 hex>, or a plain password */
+} AuthEntry;
+
+typedef struct AuthFile {
+	size_t n;
+	AuthEntry *entries; /* sorted by user */
+} AuthFile;
+
+/*
+ * Loads an auth file. Blank lines and lines starting with ';' or '#' are
+ * ignored; quotes inside a value are doubled ("a""b"). On failure returns
+ * false with "FILE:LINE: ..." in err.
+ */
+bool authfile_load(const char *path, AuthFile *out, char *err, size_t errlen) MUST_CHECK;
+void authfile_free(AuthFile *af);
+const AuthEntry *authfile_find(const AuthFile *af, const char *user);
+
+/*
+ * Like config_load(), but parses text (NUL-terminated) as if it had been
+ * read from a file called name: name is used in messages, as Config.path
+ * and to resolve a relative auth_file. For tests and fuzzing.
+ */
+Config *config_load_string(const char *name, const char *text, char *err, size_t errlen) MUST_CHECK;
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * main.c - pgrelay's entry point: the command line, loading the config and
+ * auth file, creating the loop, wiring the modules and signal watchers
+ * together, then ev_run(). No logic of its own.
+ */
+#include "client.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "maint.h"
+#include "pool.h"
+#include "topology.h"
+
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PGRELAY_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "pgrelay %s - read/write-splitting proxy for PostgreSQL\n\n"
+		   "Usage:\n"
+		   "  pgrelay -c FILE               run in the foreground, logging to stderr\n"
+		   "  pgrelay --check-config FILE   validate FILE (and its auth file); exit 0 or 1\n"
+		   "  pgrelay --help | --version\n\n"
+		   "Signals: SIGTERM stops accepting, lets running transactions finish\n"
+		   "(up to shutdown_timeout) and exits; SIGINT exits at once.\n",
+		PGRELAY_VERSION);
+}
+
+static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_info("SIGTERM received");
+	maint_begin_shutdown();
+}
+
+static void on_sigint(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	log_info("SIGINT received: exiting at once");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Loads the config and the auth file; exits 1 with a message on any error. */
+static Config *load_all(const char *path, AuthFile *af)
+{
+	char err[1024];
+	Config *cfg = config_load(path, err, sizeof(err));
+
+	if (!cfg) {
+		fprintf(stderr, "pgrelay: %s\n", err);
+		exit(1);
+	}
+	memset(af, 0, sizeof(*af));
+	if (cfg->auth_file[0] && !authfile_load(cfg->auth_file, af, err, sizeof(err))) {
+		fprintf(stderr, "pgrelay: %s\n", err);
+		exit(1);
+	}
+	if (!topology_init(cfg, err, sizeof(err))) {
+		fprintf(stderr, "pgrelay: %s: %s\n", path, err);
+		exit(1);
+	}
+	return cfg;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *check_path = NULL;
+	struct ev_loop *loop;
+	ev_signal sigterm, sigint;
+	AuthFile af;
+	Config *cfg;
+	char err[1024];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 't':
+			check_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("pgrelay %s\n", PGRELAY_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc || (!config_path && !check_path)) {
+		usage(stderr);
+		return 1;
+	}
+	if (check_path) {
+		cfg = load_all(check_path, &af);
+		printf("pgrelay: configuration file %s is valid\n", check_path);
+		authfile_free(&af);
+		config_free(cfg);
+		topology_free();
+		return 0;
+	}
+
+	cfg = load_all(config_path, &af);
+	log_level = cfg->log_level;
+	signal(SIGPIPE, SIG_IGN);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop)
+		fatal("cannot initialise the event loop");
+
+	pool_module_init(loop, cfg->server_reset_query,
+			 &(PoolTimeouts){
+				 .connect_timeout = cfg->connect_timeout,
+				 .query_wait_timeout = cfg->query_wait_timeout,
+				 .server_idle_timeout = cfg->server_idle_timeout,
+			 });
+	client_module_init(loop, cfg, &af);
+	if (!listener_start(loop, cfg, err, sizeof(err)))
+		fatal("%s", err);
+	maint_start(loop, cfg);
+
+	ev_signal_init(&sigterm, on_sigterm, SIGTERM);
+	ev_signal_start(loop, &sigterm);
+	ev_signal_init(&sigint, on_sigint, SIGINT);
+	ev_signal_start(loop, &sigint);
+
+	log_info("pgrelay %s started (pid %d), master %s", PGRELAY_VERSION, (int)getpid(),
+		 topology_master() ? topology_master()->name : "none");
+	ev_run(loop, 0);
+
+	listener_stop();
+	authfile_free(&af);
+	config_free(cfg);
+	topology_free();
+	return 0;
+}

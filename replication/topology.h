@@ -1,0 +1,34 @@
+/*
+ * topology.h - the node table: every PostgreSQL node pgrelay knows, its
+ * address and its role. The proxy reads it only through const getters.
+ * For now roles come from the configuration; the monitor and failover
+ * (later) are the only writers.
+ */
+#ifndef REPLICATION_TOPOLOGY_H
+#define REPLICATION_TOPOLOGY_H
+
+#include "common.h"
+#include "config.h"
+
+#include <sys/socket.h>
+
+typedef struct Node {
+	int index;
+	char name[PG_NAME_MAX];
+	char host[256];
+	int port;
+	NodeRole role;
+	struct sockaddr_storage addr; /* resolved once, at startup */
+	socklen_t addrlen;
+} Node;
+
+/* Builds the table from cfg, resolving host names (blocking: startup only). */
+bool topology_init(const Config *cfg, char *err, size_t errlen) MUST_CHECK;
+void topology_free(void);
+
+size_t topology_count(void);
+const Node *topology_node(size_t i);
+/* The node currently acting as master, or NULL when there is none. */
+const Node *topology_master(void);
+
+#endif
