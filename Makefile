@@ -68,7 +68,7 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" build/asan/pgrelay $(UNIT_TESTS:%=build/asan/tests/%)
 
 valgrind: $(UNIT_TESTS:%=$(BUILD)/tests/%)
-	@set -e; for t in $^; do valgrind -q --error-exitcode=1 --leak-check=full $$t --jobs 1; done
+	@set -e; for t in $^; do valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes $$t --jobs 1; done
 
 FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth
 fuzz_pgproto_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c

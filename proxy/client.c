@@ -445,6 +445,32 @@ static void client_auth_ok(Client *cl)
 	pool_request(p, &cl->waiter);
 }
 
+/*
+ * A client asking for protocol 3.x with x > 0, or for _pq_.* options, is told
+ * what we speak (3.0, none of the options), as PostgreSQL does.
+ */
+static bool client_negotiate_version(Client *cl, const StartupInfo *si)
+{
+	uint8_t buf[2048];
+	PgWriter w;
+	uint32_t nopts = 0;
+
+	for (size_t i = 0; i < si->nparams; i++)
+		if (strncmp(si->params[i].name, "_pq_.", 5) == 0)
+			nopts++;
+	if ((si->code & 0xffff) == 0 && nopts == 0)
+		return true;
+	pgw_init_static(&w, buf, sizeof(buf));
+	pgw_begin(&w, PQ_NEGOTIATE_VERSION);
+	pgw_u32(&w, PG_PROTO_V3);
+	pgw_u32(&w, nopts);
+	for (size_t i = 0; i < si->nparams; i++)
+		if (strncmp(si->params[i].name, "_pq_.", 5) == 0)
+			pgw_cstr(&w, si->params[i].name);
+	pgw_end(&w);
+	return client_send(cl, &w);
+}
+
 /* Validates the v3 startup packet and starts authentication. */
 static void client_login(Client *cl, const StartupInfo *si)
 {
@@ -503,6 +529,8 @@ static void client_login(Client *cl, const StartupInfo *si)
 		p += n + v;
 	}
 	cl->sig_len = sig_len;
+	if (!client_negotiate_version(cl, si))
+		return;
 	client_begin_auth(cl);
 }
 
@@ -821,8 +849,10 @@ static void client_on_read(Conn *c)
 		client_auth_read(cl);
 		break;
 	case CL_WAITING:
-		/* keep it buffered; stop reading so it cannot grow without bound */
-		conn_pause_reading(c);
+		/*
+		 * Early bytes stay buffered until a server is linked; conn.c stops
+		 * reading when the buffer is full, and an EOF is still noticed.
+		 */
 		break;
 	case CL_ACTIVE:
 		if (cl->server)

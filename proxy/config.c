@@ -1,0 +1,1325 @@
+/*
+ * config.c - owns pgrelay's configuration loading: reading the ini file
+ * through inih with a line-counting reader, the key table for [pgrelay]
+ * (parsing, defaults, range checks and SHOW CONFIG formatting), the
+ * [node.NAME] and [databases] sections, whole-file validation with
+ * "FILE:LINE: key 'KEY': ..." messages, and the auth file (userlist) parser.
+ *
+ * Parsing is pure: the only I/O is reading the named file into memory once.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Files larger than this are refused instead of being read into memory. */
+#define CFG_MAX_FILE_SIZE (1024 * 1024)
+#define AUTH_MAX_FILE_SIZE (64 * 1024 * 1024)
+
+#define KB ((int64_t)1024)
+#define MB (1024 * KB)
+#define GB (1024 * MB)
+#define SEC(x) ((int64_t)(x)*USEC_PER_SEC)
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void err_vset(char *err, size_t errlen, const char *file, int line, const char *fmt,
+		     va_list ap) PRINTF_LIKE(5, 0);
+static void err_vset(char *err, size_t errlen, const char *file, int line, const char *fmt,
+		     va_list ap)
+{
+	int r;
+
+	if (!err || errlen == 0)
+		return;
+	if (line > 0)
+		r = snprintf(err, errlen, "%s:%d: ", file, line);
+	else
+		r = snprintf(err, errlen, "%s: ", file);
+	if (r < 0) {
+		err[0] = '\0';
+		return;
+	}
+	if ((size_t)r >= errlen)
+		return;
+	vsnprintf(err + r, errlen - (size_t)r, fmt, ap);
+}
+
+/* Writes "FILE:LINE: message" (or "FILE: message" when line <= 0) to err. */
+static void err_set(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
+    PRINTF_LIKE(5, 6);
+static void err_set(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, errlen, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Appends s to dst[cap] (currently *len bytes long), truncating if needed. */
+static void str_append(char *dst, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len >= cap)
+		return;
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(dst + *len, s, n);
+	*len += n;
+	dst[*len] = '\0';
+}
+
+static bool is_blank(char c)
+{
+	return isspace((unsigned char)c) != 0;
+}
+
+/*
+ * Reads a whole file into a NUL-terminated heap buffer (the file may itself
+ * contain NUL bytes: *lenp is the real length).
+ */
+static char *file_read_all(const char *path, size_t max, size_t *lenp, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t len = 0, cap = 4096;
+
+	if (!f) {
+		err_set(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			if (cap >= max) {
+				err_set(err, errlen, path, 0, "file is larger than %zu bytes", max);
+				goto fail;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				err_set(err, errlen, path, 0, "cannot read: %s", strerror(errno));
+				goto fail;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* ---- value parsers -------------------------------------------------------- */
+
+/* A decimal integer with an optional leading '-', nothing else. */
+static bool parse_int64(const char *s, int64_t *out)
+{
+	bool neg = false;
+	int64_t v = 0;
+
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (*s)
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+/* Bytes with an optional kB/MB/GB suffix (case-insensitive, 1024 multiples). */
+static bool parse_size(const char *s, int64_t *out)
+{
+	int64_t v = 0, mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0')
+		mult = 1;
+	else if (strcasecmp(s, "kB") == 0)
+		mult = KB;
+	else if (strcasecmp(s, "MB") == 0)
+		mult = MB;
+	else if (strcasecmp(s, "GB") == 0)
+		mult = GB;
+	else
+		return false;
+	if (v > INT64_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+/*
+ * Seconds, fractional allowed ("5", "0.5", ".25", "2."), to microseconds.
+ * Digits past the sixth decimal must be zeros: nothing is rounded silently.
+ */
+static bool parse_duration(const char *s, int64_t *out)
+{
+	int64_t whole = 0, frac = 0;
+	int nwhole = 0, nfrac = 0;
+
+	for (; isdigit((unsigned char)*s); s++, nwhole++) {
+		if (whole > 1000000000) /* far above any key's max; keeps usec in range */
+			return false;
+		whole = whole * 10 + (*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; isdigit((unsigned char)*s); s++, nfrac++) {
+			if (nfrac < 6)
+				frac = frac * 10 + (*s - '0');
+			else if (*s != '0')
+				return false;
+		}
+	}
+	if (*s || (nwhole == 0 && nfrac == 0))
+		return false;
+	for (int i = nfrac; i < 6; i++)
+		frac *= 10;
+	*out = whole * USEC_PER_SEC + frac;
+	return true;
+}
+
+/* Seconds as the shortest text that parses back: "5", "0.5", "0.000001". */
+static void format_duration(int64_t usec, char *buf, size_t len)
+{
+	int64_t whole = usec / USEC_PER_SEC, frac = usec % USEC_PER_SEC;
+	int digits = 6;
+
+	if (frac == 0) {
+		snprintf(buf, len, "%lld", (long long)whole);
+		return;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	snprintf(buf, len, "%lld.%0*lld", (long long)whole, digits, (long long)frac);
+}
+
+/* A size for messages: the largest exact unit ("64MB", "1536kB", "100"). */
+static void format_size_unit(int64_t v, char *buf, size_t len)
+{
+	if (v != 0 && v % GB == 0)
+		snprintf(buf, len, "%lldGB", (long long)(v / GB));
+	else if (v != 0 && v % MB == 0)
+		snprintf(buf, len, "%lldMB", (long long)(v / MB));
+	else if (v != 0 && v % KB == 0)
+		snprintf(buf, len, "%lldkB", (long long)(v / KB));
+	else
+		snprintf(buf, len, "%lld", (long long)v);
+}
+
+/* "a, b or c" */
+static void format_choices(const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			str_append(buf, len, &used, i + 1 == n ? " or " : ", ");
+		str_append(buf, len, &used, names[i]);
+	}
+}
+
+/* ---- the [pgrelay] key table ---------------------------------------------- */
+
+typedef enum KeyType {
+	KT_INT,	     /* int, min..max */
+	KT_SIZE,     /* size_t bytes, min..max */
+	KT_DURATION, /* usec_t, min..max in microseconds */
+	KT_STRING,   /* char[cap] */
+	KT_ENUM,     /* an int-sized enum; names[] indexed by value */
+	KT_ADDRS,    /* listen_addr[] + nlisten */
+	KT_LOGLEVEL, /* LogLevel via log_level_parse() */
+} KeyType;
+
+typedef struct CfgKey {
+	const char *section;
+	const char *name;
+	KeyType type;
+	int64_t min, max;
+	const char *def; /* applied through the same parser as file values */
+	size_t offset;	 /* of the field in Config */
+	size_t cap;	 /* KT_STRING: buffer size */
+	const char *const *names;
+	size_t nnames;
+} CfgKey;
+
+static const char *const auth_type_names[] = {
+    [AUTH_SCRAM] = "scram-sha-256",
+    [AUTH_MD5] = "md5",
+    [AUTH_TRUST] = "trust",
+};
+_Static_assert(ARRAY_SIZE(auth_type_names) == AUTH__COUNT, "update auth_type_names");
+
+static const char *const node_role_names[] = {
+    [ROLE_MASTER] = "master",
+    [ROLE_REPLICA] = "replica",
+};
+_Static_assert(ARRAY_SIZE(node_role_names) == ROLE__COUNT, "update node_role_names");
+
+static const char *const log_level_choices[] = {"error", "warning", "info", "debug"};
+
+/* Enums are stored as int through the table. */
+_Static_assert(sizeof(AuthType) == sizeof(int), "AuthType must be int-sized");
+_Static_assert(sizeof(LogLevel) == sizeof(int), "LogLevel must be int-sized");
+
+/* offsetof() that fails to compile when the field is not of type T. */
+#define FIELD(f, T) _Generic(((Config *)0)->f, T : offsetof(Config, f))
+#define K_INT(n, lo, hi, d)                                                                        \
+	{                                                                                          \
+		"pgrelay", #n, KT_INT, lo, hi, d, FIELD(n, int), 0, NULL, 0                        \
+	}
+#define K_SIZE(n, lo, hi, d)                                                                       \
+	{                                                                                          \
+		"pgrelay", #n, KT_SIZE, lo, hi, d, FIELD(n, size_t), 0, NULL, 0                    \
+	}
+#define K_DUR(n, lo, hi, d)                                                                        \
+	{                                                                                          \
+		"pgrelay", #n, KT_DURATION, lo, hi, d, FIELD(n, usec_t), 0, NULL, 0                \
+	}
+#define K_STR(n, d)                                                                                \
+	{                                                                                          \
+		"pgrelay", #n, KT_STRING, 0, 0, d, FIELD(n, char *), sizeof(((Config *)0)->n),     \
+		    NULL, 0                                                                        \
+	}
+
+static const CfgKey cfg_keys[] = {
+    {"pgrelay", "listen_addr", KT_ADDRS, 1, CFG_MAX_LISTEN, "127.0.0.1",
+     FIELD(listen_addr, char (*)[64]), 0, NULL, 0},
+    K_INT(listen_port, 1, 65535, "6432"),
+    {"pgrelay", "auth_type", KT_ENUM, 0, 0, "scram-sha-256", FIELD(auth_type, AuthType), 0,
+     auth_type_names, ARRAY_SIZE(auth_type_names)},
+    K_STR(auth_file, ""),
+    K_INT(pool_size, 1, 10000, "20"),
+    K_INT(max_client_conn, 1, 1000000, "1000"),
+    K_SIZE(max_message_size, 1 * KB, 1 * GB, "64MB"),
+    K_DUR(connect_timeout, USEC_PER_MS, SEC(600), "5"),
+    K_DUR(client_login_timeout, USEC_PER_MS, SEC(3600), "60"),
+    K_DUR(server_idle_timeout, 0, SEC(30 * 86400), "600"),
+    K_DUR(client_idle_timeout, 0, SEC(30 * 86400), "0"),
+    K_DUR(query_wait_timeout, 0, SEC(86400), "120"),
+    K_DUR(shutdown_timeout, 0, SEC(86400), "30"),
+    K_STR(server_reset_query, "DISCARD ALL"),
+    {"pgrelay", "log_level", KT_LOGLEVEL, 0, 0, "info", FIELD(log_level, LogLevel), 0,
+     log_level_choices, ARRAY_SIZE(log_level_choices)},
+};
+#define NKEYS ARRAY_SIZE(cfg_keys)
+
+static void *key_field(const CfgKey *k, Config *cfg)
+{
+	return (char *)cfg + k->offset;
+}
+
+static const void *key_cfield(const CfgKey *k, const Config *cfg)
+{
+	return (const char *)cfg + k->offset;
+}
+
+static bool parse_addrs(Config *cfg, const char *value, char *why, size_t whylen)
+{
+	char addrs[CFG_MAX_LISTEN][64];
+	size_t n = 0;
+	const char *s = value;
+
+	for (;;) {
+		const char *start, *end;
+		char item[64];
+		unsigned char bin[sizeof(struct in6_addr)];
+
+		while (is_blank(*s))
+			s++;
+		start = s;
+		while (*s && *s != ',')
+			s++;
+		end = s;
+		while (end > start && is_blank(end[-1]))
+			end--;
+		if (end == start) {
+			snprintf(
+			    why, whylen,
+			    "expected a comma-separated list of numeric IPv4/IPv6 addresses or "
+			    "'*', got '%s'",
+			    value);
+			return false;
+		}
+		if (n == CFG_MAX_LISTEN) {
+			snprintf(why, whylen, "expected at most %d addresses", CFG_MAX_LISTEN);
+			return false;
+		}
+		if (!copy_name(item, sizeof(item), start, (size_t)(end - start)) ||
+		    (strcmp(item, "*") != 0 && inet_pton(AF_INET, item, bin) != 1 &&
+		     inet_pton(AF_INET6, item, bin) != 1)) {
+			snprintf(why, whylen,
+				 "expected numeric IPv4/IPv6 addresses or '*', got '%.*s'",
+				 (int)(end - start), start);
+			return false;
+		}
+		if (strcmp(item, "*") == 0)
+			strcpy(item, "0.0.0.0");
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(addrs[i], item) == 0) {
+				snprintf(why, whylen, "address '%s' is listed twice", item);
+				return false;
+			}
+		}
+		memcpy(addrs[n++], item, sizeof(item));
+		if (*s != ',')
+			break;
+		s++;
+	}
+	memcpy(cfg->listen_addr, addrs, sizeof(addrs[0]) * n);
+	cfg->nlisten = n;
+	return true;
+}
+
+/*
+ * Parses value for key k into cfg. On failure writes "expected ..., got
+ * '...'" to why and leaves cfg unchanged.
+ */
+static bool key_parse(const CfgKey *k, Config *cfg, const char *value, char *why, size_t whylen)
+{
+	int64_t v;
+	char lo[32], hi[32], choices[128];
+
+	switch (k->type) {
+	case KT_INT:
+		if (!parse_int64(value, &v) || v < k->min || v > k->max) {
+			snprintf(why, whylen, "expected an integer from %lld to %lld, got '%s'",
+				 (long long)k->min, (long long)k->max, value);
+			return false;
+		}
+		*(int *)key_field(k, cfg) = (int)v;
+		return true;
+	case KT_SIZE:
+		if (!parse_size(value, &v) || v < k->min || v > k->max) {
+			format_size_unit(k->min, lo, sizeof(lo));
+			format_size_unit(k->max, hi, sizeof(hi));
+			snprintf(
+			    why, whylen,
+			    "expected a size from %s to %s (bytes, or with a kB/MB/GB suffix), "
+			    "got '%s'",
+			    lo, hi, value);
+			return false;
+		}
+		*(size_t *)key_field(k, cfg) = (size_t)v;
+		return true;
+	case KT_DURATION:
+		if (!parse_duration(value, &v) || v < k->min || v > k->max) {
+			format_duration(k->min, lo, sizeof(lo));
+			format_duration(k->max, hi, sizeof(hi));
+			snprintf(why, whylen,
+				 "expected a duration in seconds from %s to %s, got '%s'", lo, hi,
+				 value);
+			return false;
+		}
+		*(usec_t *)key_field(k, cfg) = v;
+		return true;
+	case KT_STRING: {
+		size_t n = strlen(value);
+
+		if (n >= k->cap) {
+			snprintf(why, whylen, "expected at most %zu characters, got %zu",
+				 k->cap - 1, n);
+			return false;
+		}
+		memcpy(key_field(k, cfg), value, n + 1);
+		return true;
+	}
+	case KT_ENUM:
+		for (size_t i = 0; i < k->nnames; i++) {
+			if (strcasecmp(value, k->names[i]) == 0) {
+				int e = (int)i;
+
+				memcpy(key_field(k, cfg), &e, sizeof(e));
+				return true;
+			}
+		}
+		format_choices(k->names, k->nnames, choices, sizeof(choices));
+		snprintf(why, whylen, "expected %s, got '%s'", choices, value);
+		return false;
+	case KT_ADDRS:
+		return parse_addrs(cfg, value, why, whylen);
+	case KT_LOGLEVEL: {
+		LogLevel lvl;
+
+		if (!log_level_parse(value, &lvl)) {
+			format_choices(k->names, k->nnames, choices, sizeof(choices));
+			snprintf(why, whylen, "expected %s, got '%s'", choices, value);
+			return false;
+		}
+		memcpy(key_field(k, cfg), &lvl, sizeof(lvl));
+		return true;
+	}
+	}
+	snprintf(why, whylen, "internal error: unknown key type");
+	return false;
+}
+
+/* The current value of k as text that parses back to the same value. */
+static void key_format(const CfgKey *k, const Config *cfg, char *buf, size_t len)
+{
+	const void *f = key_cfield(k, cfg);
+	int e;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	switch (k->type) {
+	case KT_INT:
+		snprintf(buf, len, "%d", *(const int *)f);
+		break;
+	case KT_SIZE:
+		snprintf(buf, len, "%zu", *(const size_t *)f);
+		break;
+	case KT_DURATION:
+		format_duration(*(const usec_t *)f, buf, len);
+		break;
+	case KT_STRING:
+		snprintf(buf, len, "%s", (const char *)f);
+		break;
+	case KT_ENUM:
+		memcpy(&e, f, sizeof(e));
+		snprintf(buf, len, "%s", (size_t)e < k->nnames ? k->names[e] : "?");
+		break;
+	case KT_ADDRS: {
+		size_t used = 0;
+
+		for (size_t i = 0; i < cfg->nlisten; i++) {
+			if (i > 0)
+				str_append(buf, len, &used, ",");
+			str_append(buf, len, &used, cfg->listen_addr[i]);
+		}
+		break;
+	}
+	case KT_LOGLEVEL: {
+		const char *name;
+
+		memcpy(&e, f, sizeof(e));
+		name = log_level_name((LogLevel)e);
+		for (size_t i = 0; name[i] && i + 1 < len; i++) {
+			buf[i] = (char)tolower((unsigned char)name[i]);
+			buf[i + 1] = '\0';
+		}
+		break;
+	}
+	}
+}
+
+/* With cfg == NULL, value is the built-in default as written in the key table. */
+bool config_key_at(const Config *cfg, size_t i, const char **section, const char **name,
+		   char *value, size_t valuelen)
+{
+	const CfgKey *k;
+
+	if (i >= NKEYS)
+		return false;
+	k = &cfg_keys[i];
+	if (section)
+		*section = k->section;
+	if (name)
+		*name = k->name;
+	if (value && valuelen > 0) {
+		if (cfg)
+			key_format(k, cfg, value, valuelen);
+		else
+			snprintf(value, valuelen, "%s", k->def);
+	}
+	return true;
+}
+
+/* ---- the ini parser state ------------------------------------------------- */
+
+typedef enum SectionKind { SEC_NONE, SEC_PGRELAY, SEC_NODE, SEC_DATABASES } SectionKind;
+
+enum { NODE_HOST, NODE_PORT, NODE_ROLE, NODE__NKEYS };
+static const char *const node_key_names[NODE__NKEYS] = {"host", "port", "role"};
+
+typedef struct Parser {
+	Config *cfg;
+	const char *name; /* for messages */
+	const char *text; /* the whole file; a cursor over it feeds inih */
+	size_t len, pos;
+	int lineno; /* of the line last handed to inih */
+
+	SectionKind kind;
+	CfgNode *node; /* SEC_NODE: the node being filled */
+
+	int key_line[NKEYS];			       /* [pgrelay]: where each key was set */
+	int node_key_line[CFG_MAX_NODES][NODE__NKEYS]; /* [node.X] likewise */
+	int db_line[CFG_MAX_DATABASES];
+
+	bool failed;
+	int err_line;
+	char *err;
+	size_t errlen;
+} Parser;
+
+/* Records the first error only; returns 0 so handlers can `return parser_fail(...)`. */
+static int parser_fail(Parser *p, int line, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static int parser_fail(Parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return 0;
+	p->failed = true;
+	p->err_line = line;
+	va_start(ap, fmt);
+	err_vset(p->err, p->errlen, p->name, line, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static bool node_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= PG_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	}
+	return true;
+}
+
+/* A "[...]" line: switch sections, registering a node for [node.NAME]. */
+static bool parser_begin_section(Parser *p, const char *sec)
+{
+	Config *cfg = p->cfg;
+	CfgNode *node;
+
+	p->node = NULL;
+	if (strcmp(sec, "pgrelay") == 0) {
+		p->kind = SEC_PGRELAY;
+		return true;
+	}
+	if (strcmp(sec, "databases") == 0) {
+		p->kind = SEC_DATABASES;
+		return true;
+	}
+	if (strncmp(sec, "node.", 5) != 0)
+		return parser_fail(p, p->lineno, "unknown section '%s'", sec);
+
+	if (!node_name_valid(sec + 5))
+		return parser_fail(p, p->lineno,
+				   "section '%s': a node name is 1 to %d letters, digits, '_' or "
+				   "'-'",
+				   sec, PG_NAME_MAX - 1);
+	for (size_t i = 0; i < cfg->nnodes; i++) {
+		if (strcmp(cfg->nodes[i].name, sec + 5) == 0)
+			return parser_fail(
+			    p, p->lineno, "section '%s': duplicate node (first defined on line %d)",
+			    sec, cfg->nodes[i].line);
+	}
+	if (cfg->nnodes == CFG_MAX_NODES)
+		return parser_fail(p, p->lineno, "section '%s': too many nodes (at most %d)", sec,
+				   CFG_MAX_NODES);
+	node = &cfg->nodes[cfg->nnodes++];
+	memset(node, 0, sizeof(*node));
+	strcpy(node->name, sec + 5); /* length checked by node_name_valid() */
+	node->role = ROLE_REPLICA;
+	node->line = p->lineno;
+	p->kind = SEC_NODE;
+	p->node = node;
+	return true;
+}
+
+/*
+ * inih's reader: hands inih one line at a time from the in-memory text and
+ * counts lines, so handlers know the current line number. Leading blanks are
+ * removed (which also turns off inih's indented continuation lines), as is
+ * a UTF-8 BOM. Section headers are tracked here rather than from inih's
+ * section argument, which inih truncates to 49 bytes, and so that empty and
+ * repeated sections are seen too. inih finds "[name]" exactly the same way:
+ * up to the first ']' unless a ';' after a blank (a comment) comes first.
+ */
+static char *parser_read_line(char *str, int num, void *stream)
+{
+	Parser *p = stream;
+	const char *line, *nl;
+	size_t n;
+
+	if (p->failed || p->pos >= p->len || num < 2)
+		return NULL;
+	line = p->text + p->pos;
+	nl = memchr(line, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - line) : p->len - p->pos;
+	p->pos += n + (nl ? 1 : 0);
+	p->lineno++;
+
+	if (memchr(line, '\0', n)) {
+		parser_fail(p, p->lineno, "line contains a NUL byte");
+		return NULL;
+	}
+	if (p->lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+		line += 3;
+		n -= 3;
+	}
+	while (n > 0 && is_blank(line[0])) {
+		line++;
+		n--;
+	}
+	while (n > 0 && is_blank(line[n - 1]))
+		n--;
+	if (n > (size_t)num - 1) {
+		parser_fail(p, p->lineno, "line is longer than %d characters", num - 1);
+		return NULL;
+	}
+	memcpy(str, line, n);
+	str[n] = '\0';
+
+	if (n > 0 && str[0] == '[') {
+		bool was_blank = false;
+
+		for (size_t i = 1; i < n; i++) {
+			if (str[i] == ']') {
+				char sec[256];
+
+				if (i - 1 >= sizeof(sec)) {
+					parser_fail(p, p->lineno,
+						    "section name longer than %zu characters",
+						    sizeof(sec) - 1);
+					return NULL;
+				}
+				memcpy(sec, str + 1, i - 1);
+				sec[i - 1] = '\0';
+				if (!parser_begin_section(p, sec))
+					return NULL;
+				break;
+			}
+			if (was_blank && str[i] == ';')
+				break; /* inih reports the missing ']' */
+			was_blank = is_blank(str[i]);
+		}
+	}
+	return str;
+}
+
+/* ---- section handlers ------------------------------------------------------ */
+
+static int handle_global(Parser *p, const char *name, const char *value)
+{
+	char why[512];
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(cfg_keys[i].name, name) == 0)
+			break;
+	}
+	if (i == NKEYS)
+		return parser_fail(p, p->lineno, "key '%s': unknown key in section [pgrelay]",
+				   name);
+	if (p->key_line[i])
+		return parser_fail(p, p->lineno, "key '%s': duplicate key (first set on line %d)",
+				   name, p->key_line[i]);
+	p->key_line[i] = p->lineno;
+	if (!key_parse(&cfg_keys[i], p->cfg, value, why, sizeof(why)))
+		return parser_fail(p, p->lineno, "key '%s': %s", name, why);
+	return 1;
+}
+
+static int handle_node(Parser *p, const char *name, const char *value)
+{
+	CfgNode *node = p->node;
+	int *lines = p->node_key_line[node - p->cfg->nodes];
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < NODE__NKEYS; i++) {
+		if (strcmp(node_key_names[i], name) == 0)
+			break;
+	}
+	if (i == NODE__NKEYS)
+		return parser_fail(p, p->lineno, "key '%s': unknown key in section [node.%s]", name,
+				   node->name);
+	if (lines[i])
+		return parser_fail(p, p->lineno, "key '%s': duplicate key (first set on line %d)",
+				   name, lines[i]);
+	lines[i] = p->lineno;
+
+	switch (i) {
+	case NODE_HOST:
+		if (value[0] == '\0' || strlen(value) >= sizeof(node->host) ||
+		    strpbrk(value, " \t\r\n\v\f"))
+			return parser_fail(p, p->lineno,
+					   "key 'host': expected a host name or numeric address of "
+					   "at most %zu characters, got '%s'",
+					   sizeof(node->host) - 1, value);
+		strcpy(node->host, value);
+		break;
+	case NODE_PORT:
+		if (!parse_int64(value, &v) || v < 1 || v > 65535)
+			return parser_fail(
+			    p, p->lineno,
+			    "key 'port': expected an integer from 1 to 65535, got '%s'", value);
+		node->port = (int)v;
+		break;
+	case NODE_ROLE:
+		if (strcasecmp(value, "master") == 0) {
+			const CfgNode *m = config_master(p->cfg);
+
+			if (m && m != node)
+				return parser_fail(p, p->lineno,
+						   "key 'role': node '%s' is already the master; "
+						   "exactly one node may have role = master",
+						   m->name);
+			node->role = ROLE_MASTER;
+		} else if (strcasecmp(value, "replica") == 0) {
+			node->role = ROLE_REPLICA;
+		} else {
+			return parser_fail(p, p->lineno,
+					   "key 'role': expected master or replica, got '%s'",
+					   value);
+		}
+		break;
+	}
+	return 1;
+}
+
+/*
+ * A [databases] value: space-separated field=value pairs; a value may be
+ * single-quoted to hold blanks, with '' standing for one quote.
+ */
+static int handle_database(Parser *p, const char *name, const char *value)
+{
+	static const char *const fields[] = {"dbname", "user", "password", "pool_size"};
+	Config *cfg = p->cfg;
+	CfgDatabase *db;
+	bool seen[ARRAY_SIZE(fields)] = {false};
+	char val[256];
+	const char *s = value;
+
+	if (name[0] == '\0' || strlen(name) >= PG_NAME_MAX)
+		return parser_fail(p, p->lineno, "key '%s': a database name is 1 to %d characters",
+				   name, PG_NAME_MAX - 1);
+	if (strcmp(name, "pgrelay") == 0)
+		return parser_fail(p, p->lineno,
+				   "key 'pgrelay': the database name pgrelay is reserved for the "
+				   "admin console");
+	for (size_t i = 0; i < cfg->ndatabases; i++) {
+		if (strcmp(cfg->databases[i].name, name) == 0)
+			return parser_fail(p, p->lineno,
+					   "key '%s': duplicate key (first set on line %d)", name,
+					   p->db_line[i]);
+	}
+	if (cfg->ndatabases == CFG_MAX_DATABASES)
+		return parser_fail(p, p->lineno, "key '%s': too many databases (at most %d)", name,
+				   CFG_MAX_DATABASES);
+	db = &cfg->databases[cfg->ndatabases];
+	memset(db, 0, sizeof(*db));
+	strcpy(db->name, name);
+
+	for (;;) {
+		const char *fstart, *fend;
+		size_t f, vlen = 0;
+
+		while (is_blank(*s))
+			s++;
+		if (*s == '\0')
+			break;
+		fstart = s;
+		while (*s && *s != '=' && !is_blank(*s))
+			s++;
+		fend = s;
+		if (*s != '=' || fend == fstart) {
+			while (*s && !is_blank(*s))
+				s++;
+			return parser_fail(p, p->lineno,
+					   "key '%s': expected FIELD=VALUE, got '%.*s'", name,
+					   (int)(s - fstart), fstart);
+		}
+		s++;
+		for (f = 0; f < ARRAY_SIZE(fields); f++) {
+			if (strlen(fields[f]) == (size_t)(fend - fstart) &&
+			    memcmp(fields[f], fstart, (size_t)(fend - fstart)) == 0)
+				break;
+		}
+		if (f == ARRAY_SIZE(fields))
+			return parser_fail(p, p->lineno,
+					   "key '%s': unknown field '%.*s' (expected dbname, user, "
+					   "password or pool_size)",
+					   name, (int)(fend - fstart), fstart);
+		if (seen[f])
+			return parser_fail(p, p->lineno, "key '%s': field '%s' is given twice",
+					   name, fields[f]);
+		seen[f] = true;
+
+		if (*s == '\'') {
+			for (s++;; s++) {
+				if (*s == '\0')
+					return parser_fail(p, p->lineno,
+							   "key '%s': field '%s': missing closing "
+							   "quote",
+							   name, fields[f]);
+				if (*s == '\'') {
+					if (s[1] != '\'')
+						break;
+					s++;
+				}
+				if (vlen + 1 < sizeof(val))
+					val[vlen] = *s;
+				vlen++;
+			}
+			s++;
+			if (*s && !is_blank(*s))
+				return parser_fail(
+				    p, p->lineno,
+				    "key '%s': field '%s': expected a blank after the "
+				    "closing quote",
+				    name, fields[f]);
+		} else {
+			for (; *s && !is_blank(*s); s++) {
+				if (vlen + 1 < sizeof(val))
+					val[vlen] = *s;
+				vlen++;
+			}
+		}
+		if (vlen >= sizeof(val)) {
+			return parser_fail(p, p->lineno,
+					   "key '%s': field '%s': longer than %zu characters", name,
+					   fields[f], sizeof(val) - 1);
+		}
+		val[vlen] = '\0';
+
+		switch (f) {
+		case 0:
+		case 1:
+			if (vlen >= PG_NAME_MAX)
+				return parser_fail(
+				    p, p->lineno, "key '%s': field '%s': longer than %d characters",
+				    name, fields[f], PG_NAME_MAX - 1);
+			strcpy(f == 0 ? db->dbname : db->user, val);
+			break;
+		case 2:
+			strcpy(db->password, val); /* sizeof(val) == sizeof(db->password) */
+			break;
+		case 3: {
+			int64_t v;
+
+			if (!parse_int64(val, &v) || v < 1 || v > 10000)
+				return parser_fail(
+				    p, p->lineno,
+				    "key '%s': field 'pool_size': expected an integer "
+				    "from 1 to 10000, got '%s'",
+				    name, val);
+			db->pool_size = (int)v;
+			break;
+		}
+		}
+	}
+	p->db_line[cfg->ndatabases] = p->lineno;
+	cfg->ndatabases++;
+	return 1;
+}
+_Static_assert(sizeof(((CfgDatabase *)0)->password) == 256, "handle_database's val[] size");
+
+static int parser_handle(void *user, const char *section, const char *name, const char *value)
+{
+	Parser *p = user;
+
+	(void)section; /* tracked by parser_read_line() instead */
+	if (p->failed)
+		return 0;
+	if (!value)
+		value = "";
+	switch (p->kind) {
+	case SEC_NONE:
+		return parser_fail(p, p->lineno,
+				   "key '%s': must be inside a section such as [pgrelay]", name);
+	case SEC_PGRELAY:
+		return handle_global(p, name, value);
+	case SEC_NODE:
+		return handle_node(p, name, value);
+	case SEC_DATABASES:
+		return handle_database(p, name, value);
+	}
+	return 0;
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+/* Checks that need the whole file; the relative auth_file is resolved here. */
+static bool parser_finish(Parser *p)
+{
+	Config *cfg = p->cfg;
+	size_t auth_file_key = 0;
+
+	for (size_t i = 0; i < cfg->nnodes; i++) {
+		for (int k = 0; k < NODE_ROLE; k++) {
+			if (!p->node_key_line[i][k])
+				return parser_fail(p, cfg->nodes[i].line,
+						   "section 'node.%s': key '%s' is required",
+						   cfg->nodes[i].name, node_key_names[k]);
+		}
+	}
+	if (cfg->nnodes == 0)
+		return parser_fail(p, 0, "no [node.NAME] section: at least one node is required");
+	if (!config_master(cfg))
+		return parser_fail(p, 0, "no node has role = master");
+
+	while (strcmp(cfg_keys[auth_file_key].name, "auth_file") != 0)
+		auth_file_key++;
+	if (cfg->auth_type != AUTH_TRUST && cfg->auth_file[0] == '\0')
+		return parser_fail(p, 0, "key 'auth_file': required when auth_type is not trust");
+	if (cfg->auth_file[0] != '\0' && cfg->auth_file[0] != '/') {
+		const char *slash = strrchr(p->name, '/');
+
+		if (slash) {
+			char path[sizeof(cfg->auth_file)];
+			int dirlen = slash == p->name ? 0 : (int)(slash - p->name);
+			int r = snprintf(path, sizeof(path), "%.*s/%s", dirlen, p->name,
+					 cfg->auth_file);
+
+			if (r < 0 || (size_t)r >= sizeof(path))
+				return parser_fail(p, p->key_line[auth_file_key],
+						   "key 'auth_file': longer than %zu characters "
+						   "once made relative to %.*s",
+						   sizeof(path) - 1, dirlen ? dirlen : 1,
+						   dirlen ? p->name : "/");
+			memcpy(cfg->auth_file, path, (size_t)r + 1);
+		}
+	}
+	return true;
+}
+
+static Config *config_parse(const char *name, const char *text, size_t len, char *err,
+			    size_t errlen)
+{
+	Parser *p = xcalloc(1, sizeof(*p));
+	Config *cfg = xcalloc(1, sizeof(*cfg));
+	char why[512];
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	cfg->path = xstrdup(name);
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!key_parse(&cfg_keys[i], cfg, cfg_keys[i].def, why, sizeof(why))) {
+			err_set(err, errlen, name, 0, "key '%s': bad built-in default: %s",
+				cfg_keys[i].name, why);
+			goto fail;
+		}
+	}
+
+	p->cfg = cfg;
+	p->name = name;
+	p->text = text;
+	p->len = len;
+	p->err = err;
+	p->errlen = errlen;
+	r = ini_parse_stream(parser_read_line, p, parser_handle, p);
+	if (r < 0) {
+		err_set(err, errlen, name, 0, "out of memory while parsing");
+		goto fail;
+	}
+	/* inih keeps going after a syntax error; report whichever came first */
+	if (r > 0 && (!p->failed || r < p->err_line)) {
+		err_set(err, errlen, name, r,
+			"syntax error: expected [section], key = value or a comment");
+		goto fail;
+	}
+	if (p->failed || !parser_finish(p))
+		goto fail;
+	free(p);
+	return cfg;
+fail:
+	free(p);
+	config_free(cfg);
+	return NULL;
+}
+
+Config *config_load_string(const char *name, const char *text, char *err, size_t errlen)
+{
+	return config_parse(name, text, strlen(text), err, errlen);
+}
+
+Config *config_load(const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = file_read_all(path, CFG_MAX_FILE_SIZE, &len, err, errlen);
+	Config *cfg;
+
+	if (!text)
+		return NULL;
+	cfg = config_parse(path, text, len, err, errlen);
+	free(text);
+	return cfg;
+}
+
+void config_free(Config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg);
+}
+
+const CfgNode *config_master(const Config *cfg)
+{
+	for (size_t i = 0; i < cfg->nnodes; i++) {
+		if (cfg->nodes[i].role == ROLE_MASTER)
+			return &cfg->nodes[i];
+	}
+	return NULL;
+}
+
+const CfgDatabase *config_find_database(const Config *cfg, const char *name)
+{
+	const CfgDatabase *fallback = NULL;
+
+	for (size_t i = 0; i < cfg->ndatabases; i++) {
+		if (strcmp(cfg->databases[i].name, name) == 0)
+			return &cfg->databases[i];
+		if (strcmp(cfg->databases[i].name, "*") == 0)
+			fallback = &cfg->databases[i];
+	}
+	return fallback;
+}
+
+const char *auth_type_name(AuthType t)
+{
+	return (unsigned)t < AUTH__COUNT ? auth_type_names[t] : "?";
+}
+
+const char *node_role_name(NodeRole r)
+{
+	return (unsigned)r < ROLE__COUNT ? node_role_names[r] : "?";
+}
+
+/* ---- auth file ------------------------------------------------------------- */
+
+typedef struct AuthLine {
+	int line;
+	AuthEntry e;
+} AuthLine;
+
+static int authline_cmp(const void *a, const void *b)
+{
+	const AuthLine *x = a, *y = b;
+	int c = strcmp(x->e.user, y->e.user);
+
+	if (c)
+		return c;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+typedef enum FieldResult {
+	FIELD_OK,
+	FIELD_NO_QUOTE,
+	FIELD_UNTERMINATED,
+	FIELD_TOO_LONG
+} FieldResult;
+
+/* One "..." field at *sp (bounded by end) into dst[cap]; "" inside means one quote. */
+static FieldResult auth_parse_field(const char **sp, const char *end, char *dst, size_t cap)
+{
+	const char *s = *sp;
+	size_t n = 0;
+
+	if (s == end || *s != '"')
+		return FIELD_NO_QUOTE;
+	for (s++;; s++) {
+		if (s == end)
+			return FIELD_UNTERMINATED;
+		if (*s == '"') {
+			if (s + 1 == end || s[1] != '"')
+				break;
+			s++;
+		}
+		if (n + 1 >= cap)
+			return FIELD_TOO_LONG;
+		dst[n++] = *s;
+	}
+	dst[n] = '\0';
+	*sp = s + 1;
+	return FIELD_OK;
+}
+
+static bool authfile_parse(const char *name, const char *text, size_t len, AuthFile *out, char *err,
+			   size_t errlen)
+{
+	AuthLine *lines = NULL, *dup = NULL;
+	size_t n = 0, cap = 0, pos = 0;
+	int lineno = 0;
+
+	while (pos < len) {
+		const char *line = text + pos, *nl, *end, *s;
+		AuthLine *al;
+
+		nl = memchr(line, '\n', len - pos);
+		end = nl ? nl : text + len;
+		pos = (size_t)(end - text) + (nl ? 1 : 0);
+		lineno++;
+
+		if (memchr(line, '\0', (size_t)(end - line))) {
+			err_set(err, errlen, name, lineno, "line contains a NUL byte");
+			goto fail;
+		}
+		s = line;
+		while (s < end && is_blank(*s))
+			s++;
+		if (s == end || *s == ';' || *s == '#')
+			continue;
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			lines = xrealloc(lines, cap * sizeof(*lines));
+		}
+		al = &lines[n];
+		al->line = lineno;
+		switch (auth_parse_field(&s, end, al->e.user, sizeof(al->e.user))) {
+		case FIELD_OK:
+			break;
+		case FIELD_NO_QUOTE:
+			err_set(err, errlen, name, lineno, "expected a double-quoted user name");
+			goto fail;
+		case FIELD_UNTERMINATED:
+			err_set(err, errlen, name, lineno,
+				"missing closing quote in the user name");
+			goto fail;
+		case FIELD_TOO_LONG:
+			err_set(err, errlen, name, lineno, "user name longer than %zu bytes",
+				sizeof(al->e.user) - 1);
+			goto fail;
+		}
+		if (al->e.user[0] == '\0') {
+			err_set(err, errlen, name, lineno, "empty user name");
+			goto fail;
+		}
+		if (s < end && !is_blank(*s)) {
+			err_set(err, errlen, name, lineno, "expected a blank after the user name");
+			goto fail;
+		}
+		while (s < end && is_blank(*s))
+			s++;
+		switch (auth_parse_field(&s, end, al->e.secret, sizeof(al->e.secret))) {
+		case FIELD_OK:
+			break;
+		case FIELD_NO_QUOTE:
+			err_set(err, errlen, name, lineno,
+				"expected a double-quoted secret after user '%s'", al->e.user);
+			goto fail;
+		case FIELD_UNTERMINATED:
+			err_set(err, errlen, name, lineno,
+				"missing closing quote in the secret of user '%s'", al->e.user);
+			goto fail;
+		case FIELD_TOO_LONG:
+			err_set(err, errlen, name, lineno,
+				"secret of user '%s' longer than %zu bytes", al->e.user,
+				sizeof(al->e.secret) - 1);
+			goto fail;
+		}
+		if (al->e.secret[0] == '\0') {
+			err_set(err, errlen, name, lineno, "empty secret for user '%s'",
+				al->e.user);
+			goto fail;
+		}
+		/* like PgBouncer, anything after the secret (and a blank) is ignored */
+		if (s < end && !is_blank(*s)) {
+			err_set(err, errlen, name, lineno,
+				"expected a blank or the end of the line after the secret");
+			goto fail;
+		}
+		n++;
+	}
+
+	if (n > 0)
+		qsort(lines, n, sizeof(*lines), authline_cmp);
+	/* report the duplicate that comes first in the file */
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(lines[i - 1].e.user, lines[i].e.user) == 0 &&
+		    (!dup || lines[i].line < dup->line))
+			dup = &lines[i];
+	}
+	if (dup) {
+		err_set(err, errlen, name, dup->line, "duplicate user '%s' (first on line %d)",
+			dup->e.user, dup[-1].line);
+		goto fail;
+	}
+	out->n = n;
+	out->entries = n ? xmalloc(n * sizeof(AuthEntry)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		out->entries[i] = lines[i].e;
+	free(lines);
+	return true;
+fail:
+	free(lines);
+	return false;
+}
+
+bool authfile_load(const char *path, AuthFile *out, char *err, size_t errlen)
+{
+	size_t len;
+	char *text;
+	bool ok;
+
+	out->n = 0;
+	out->entries = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	text = file_read_all(path, AUTH_MAX_FILE_SIZE, &len, err, errlen);
+	if (!text)
+		return false;
+	ok = authfile_parse(path, text, len, out, err, errlen);
+	free(text);
+	return ok;
+}
+
+void authfile_free(AuthFile *af)
+{
+	if (!af)
+		return;
+	free(af->entries);
+	af->entries = NULL;
+	af->n = 0;
+}
+
+static int authentry_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const AuthEntry *)elem)->user);
+}
+
+const AuthEntry *authfile_find(const AuthFile *af, const char *user)
+{
+	if (!af || af->n == 0)
+		return NULL;
+	return bsearch(user, af->entries, af->n, sizeof(AuthEntry), authentry_cmp);
+}
