@@ -27,8 +27,9 @@ test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
 
 all: pgrelay
 
+# copy + rename: replaces the file even while an old pgrelay is running
 pgrelay: $(BUILD)/pgrelay
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/pgrelay: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -240,7 +240,7 @@ void pool_release(Server *sv)
 {
 	sv->link = NULL;
 	if (!server_start_reset(sv, reset_query))
-		server_close(sv, "client left with a query or COPY in progress");
+		server_close(sv, "client left with a query, COPY or unsynced batch in flight");
 }
 
 void pool_server_gone(Server *sv)

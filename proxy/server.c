@@ -412,12 +412,11 @@ bool server_start_reset(Server *sv, const char *reset_query)
 		pgw_query(&w, reset_query);
 		sv->pending++;
 	}
+	/* reuse only a backend that looks fresh: no temporary namespace */
+	pgw_query(&w, "SELECT pg_catalog.pg_my_temp_schema()::pg_catalog.int8");
+	sv->pending++;
 	sv->reset_failed = false;
 	server_set_state(sv, SV_RESETTING);
-	if (sv->pending == 0) {
-		pool_server_reset_done(sv);
-		return true;
-	}
 	if (!server_send(sv, &w)) {
 		sv->pending = 0;
 		return false;
@@ -452,6 +451,11 @@ static void server_background_read(Server *sv)
 			slog_info(sv, "error while %s: %s %s", server_state_name[sv->state],
 				  err.sqlstate, err.message);
 			sv->reset_failed = true;
+		} else if (type == PQ_DATA_ROW && sv->state == SV_RESETTING) {
+			/* the temp-namespace check: one int8 column, "0" when none */
+			if (blen != 2 + 4 + 1 || body[0] != 0 || body[1] != 1 ||
+			    pg_get_u32(body + 2) != 1 || body[6] != '0')
+				sv->no_reuse = true;
 		} else if (type == PQ_READY && sv->state == SV_RESETTING) {
 			if (!pgproto_parse_ready(body, blen, &sv->txn_status)) {
 				server_close(sv, "malformed ReadyForQuery");
@@ -464,10 +468,15 @@ static void server_background_read(Server *sv)
 					server_close(sv, "reset query failed");
 					return;
 				}
+				if (sv->no_reuse) {
+					server_close(sv, "backend keeps a temporary namespace");
+					return;
+				}
 				pool_server_reset_done(sv);
 				return;
 			}
 		} else if (sv->state == SV_IDLE && type != PQ_NOTICE) {
+			/* an idle server has nothing to say but notices and parameters */
 			server_close(sv, "unexpected message from idle server");
 			return;
 		}

@@ -64,6 +64,12 @@ struct Server {
 	int pending;	 /* ReadyForQuery messages still expected */
 	bool unsynced;	 /* extended-protocol messages sent without a Sync yet */
 	bool reset_failed;
+	/*
+	 * Set during the reset when the backend still has a temporary namespace:
+	 * DISCARD ALL drops temp objects but not the namespace, which a later
+	 * session could notice (a fresh backend has none), so it is closed.
+	 */
+	bool no_reuse;
 	size_t fwd_left; /* bytes of a large message still to forward */
 	size_t nparams;
 	ServerParam params[SERVER_MAX_PARAMS];
