@@ -76,7 +76,11 @@ typedef struct Client {
 	size_t fwd_left; /* bytes of a large client message still to forward */
 	char txn_status;
 	bool reject; /* over max_client_conn: refuse after the startup packet */
+	usec_t closing_since;
 } Client;
+
+/* A closing client that does not read its last messages is dropped after this. */
+#define CLIENT_CLOSE_FLUSH_TIMEOUT (5 * USEC_PER_SEC)
 
 static struct ev_loop *loop;
 static const Config *cfg;
@@ -218,6 +222,7 @@ static void client_close(Client *cl, const char *reason)
 	if (cl->conn.closing)
 		return;
 	clog_info(cl, "closing: %s", reason);
+	cl->closing_since = now_usec();
 	if (cl->state == CL_WAITING)
 		pool_cancel_wait(&cl->waiter);
 	client_detach_server(cl);
@@ -958,6 +963,11 @@ void client_maint(usec_t now)
 		Client *cl = container_of(it, Client, node);
 		if (cl->conn.closing)
 			continue;
+		if (cl->conn.close_after_flush) {
+			if (now - cl->closing_since > CLIENT_CLOSE_FLUSH_TIMEOUT)
+				conn_close(&cl->conn, "client does not read its last messages");
+			continue;
+		}
 		if ((cl->state == CL_STARTUP || cl->state == CL_AUTH) &&
 		    now - cl->state_since > cfg->client_login_timeout) {
 			client_fatal(cl, "08P01", "client_login_timeout: login took too long");
