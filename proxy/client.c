@@ -683,10 +683,16 @@ static void client_server_failed(PoolWaiter *w, const ServerError *err)
 static void client_server_lost(Client *cl, Server *sv)
 {
 	const char *why = sv->conn.err ? strerror(sv->conn.err) : "server closed the connection";
+	bool told = sv->last_type == PQ_ERROR && sv->fwd_left == 0;
 
 	cl->server = NULL;
 	sv->link = NULL;
 	server_close(sv, why);
+	if (told) {
+		/* the server's own FATAL (e.g. 57P01 from pg_terminate_backend) was the last word */
+		client_close(cl, "server closed the connection after an error");
+		return;
+	}
 	client_fatal(cl, "08006", "server connection lost (%s): %s", sv->node->name, why);
 }
 
@@ -806,6 +812,7 @@ static void client_on_server_read(ServerLink *link, Server *sv)
 				     sv->node->name);
 			return;
 		}
+		sv->last_type = type;
 		if (type == PQ_READY || type == PQ_PARAM_STATUS) {
 			const uint8_t *body = p + PG_HDR_LEN;
 			if (total > avail) {

@@ -10,7 +10,7 @@
  *
  * Ownership: a Conn is embedded in a Client, Server or CancelReq, which owns
  * it. conn_close() stops its watchers and queues it; conn_reap() (run from an
- * ev_check watcher after each loop turn) closes the fd and calls ops->on_free
+ * ev_prepare watcher, before the loop blocks) closes the fd and calls ops->on_free
  * so the owner can free itself. Nothing is freed inside its own callback.
  */
 #ifndef PROXY_CONN_H
@@ -108,7 +108,7 @@ void conn_close(Conn *c, const char *reason);
 /* Sends what is queued, then closes. */
 void conn_close_after_flush(Conn *c, const char *reason);
 
-/* Frees every conn closed since the last call; run from an ev_check watcher. */
+/* Frees every conn closed since the last call; run from an ev_prepare watcher. */
 void conn_reap(void);
 
 #endif

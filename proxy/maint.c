@@ -1,7 +1,8 @@
 /*
  * maint.c - one periodic ev_timer for everything time-based (login, wait,
- * connect and idle timeouts; shutdown progress) and the ev_check reaper
- * that frees connections closed during the loop turn.
+ * connect and idle timeouts; shutdown progress) and the ev_prepare reaper that
+ * frees connections closed during the loop turn, before the loop blocks again.
+
  */
 #include "maint.h"
 
@@ -14,7 +15,7 @@
 static struct ev_loop *maint_loop;
 static const Config *maint_cfg;
 static ev_timer tick;
-static ev_check reaper;
+static ev_prepare reaper;
 static bool shutting_down;
 static usec_t shutdown_deadline;
 static bool forced;
@@ -48,7 +49,7 @@ static void maint_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-static void maint_reap_cb(struct ev_loop *loop, ev_check *w, int revents)
+static void maint_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	(void)loop;
 	(void)w;
@@ -62,8 +63,9 @@ void maint_start(struct ev_loop *loop, const Config *cfg)
 	maint_cfg = cfg;
 	ev_timer_init(&tick, maint_tick_cb, 1. / 3, 1. / 3);
 	ev_timer_start(loop, &tick);
-	ev_check_init(&reaper, maint_reap_cb);
-	ev_check_start(loop, &reaper);
+	/* ev_prepare runs just before the loop blocks: after every callback of the turn */
+	ev_prepare_init(&reaper, maint_reap_cb);
+	ev_prepare_start(loop, &reaper);
 }
 
 void maint_begin_shutdown(void)

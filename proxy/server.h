@@ -71,6 +71,7 @@ struct Server {
 	 */
 	bool no_reuse;
 	size_t fwd_left; /* bytes of a large message still to forward */
+	uint8_t last_type; /* type of the last message forwarded to the client */
 	size_t nparams;
 	ServerParam params[SERVER_MAX_PARAMS];
 
