@@ -276,6 +276,31 @@ static void conn_fail_write(Conn *c, int err)
 	ev_feed_event(c->loop, &c->rio, EV_READ);
 }
 
+/*
+ * Sends as much of p[0..n) as the kernel takes. Returns the bytes sent, or
+ * -1 (errno set) on an error other than "would block".
+ */
+static ssize_t send_some(int fd, const uint8_t *p, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = send(fd, p + done, n - done, MSG_NOSIGNAL);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r == 0)
+			errno = EPIPE;
+		return -1;
+	}
+	return (ssize_t)done;
+}
+
 FlushResult conn_flush(Conn *c)
 {
 	ssize_t n;
@@ -289,41 +314,27 @@ FlushResult conn_flush(Conn *c)
 		/* sent once connected */
 		return zc_to_out(c) ? FLUSH_PENDING : FLUSH_ERROR;
 	}
-	while (c->out_len > c->out_pos) {
-		n = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos, MSG_NOSIGNAL);
-		if (n > 0) {
-			c->out_pos += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		conn_fail_write(c, n < 0 ? errno : EPIPE);
-		return FLUSH_ERROR;
-	}
-	if (c->out_len == c->out_pos) {
-		c->out_pos = c->out_len = 0;
-		while (c->zc_len > 0) {
-			n = send(c->fd, c->zc, c->zc_len, MSG_NOSIGNAL);
-			if (n > 0) {
-				c->zc += n;
-				c->zc_len -= (size_t)n;
-				continue;
-			}
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			conn_fail_write(c, n < 0 ? errno : EPIPE);
-			return FLUSH_ERROR;
-		}
-		if (c->zc_len == 0)
+	/* invariant: a zero-copy region is pending only while `out` is empty */
+	if (c->out_len > c->out_pos) {
+		n = send_some(c->fd, c->out + c->out_pos, c->out_len - c->out_pos);
+		if (n < 0)
+			goto fail;
+		c->out_pos += (size_t)n;
+		if (c->out_pos == c->out_len)
+			c->out_pos = c->out_len = 0;
+	} else if (c->zc_len > 0) {
+		n = send_some(c->fd, c->zc, c->zc_len);
+		if (n < 0)
+			goto fail;
+		c->zc += n;
+		c->zc_len -= (size_t)n;
+		/* what the kernel did not take must outlive the source buffer */
+		if (c->zc_len == 0) {
 			c->zc = NULL;
-	}
-	if (!zc_to_out(c)) {
-		conn_fail_write(c, ENOMEM);
-		return FLUSH_ERROR;
+		} else if (!zc_to_out(c)) {
+			errno = ENOMEM;
+			goto fail;
+		}
 	}
 	if (c->out_len > c->out_pos) {
 		ev_io_start(c->loop, &c->wio);
@@ -331,6 +342,9 @@ FlushResult conn_flush(Conn *c)
 	}
 	ev_io_stop(c->loop, &c->wio);
 	return FLUSH_DONE;
+fail:
+	conn_fail_write(c, errno);
+	return FLUSH_ERROR;
 }
 
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)

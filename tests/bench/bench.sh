@@ -80,19 +80,7 @@ trap cleanup EXIT
 
 # ---- setup ---------------------------------------------------------------------------------
 
-if [ -n "${BENCH_CLUSTER_DIR:-}" ]; then
-	CLUSTER=$BENCH_CLUSTER_DIR
-	if [ -f "$CLUSTER/ports" ]; then
-		cluster_start "$CLUSTER"
-	else
-		cluster_create "$CLUSTER" "$(free_port_block 3)"
-	fi
-else
-	CLUSTER=$WORK/cluster
-	OWN_CLUSTER=yes
-	CLUSTER_FAST=1 cluster_create "$CLUSTER" "$(free_port_block 3)"
-fi
-cluster_wait_replicas "$CLUSTER"
+cluster_use "${BENCH_CLUSTER_DIR:-}" "$WORK"
 MASTER_PORT=$(cluster_port "$CLUSTER" n0)
 
 echo "bench: pgbench -i -s $BENCH_SCALE in database $BENCH_DB on the master (port $MASTER_PORT)"

@@ -494,3 +494,23 @@ proxy_stop() {
 _proxy_gone() {
 	! pid_alive "$1"
 }
+
+# cluster_use DIR WORK: for scripts that take an optional cluster. With DIR non-empty, starts
+# the cluster there (creating it if DIR has none); otherwise creates a fast one (fsync off) in
+# WORK/cluster and sets OWN_CLUSTER=yes, so the caller knows to stop it. Sets CLUSTER, then
+# waits until both replicas stream.
+cluster_use() {
+	if [ -n "$1" ]; then
+		CLUSTER=$1
+		if [ -f "$CLUSTER/ports" ]; then
+			cluster_start "$CLUSTER"
+		else
+			cluster_create "$CLUSTER" "$(free_port_block 3)"
+		fi
+	else
+		CLUSTER=$2/cluster
+		OWN_CLUSTER=yes
+		CLUSTER_FAST=1 cluster_create "$CLUSTER" "$(free_port_block 3)"
+	fi
+	cluster_wait_replicas "$CLUSTER"
+}
