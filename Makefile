@@ -4,7 +4,8 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-override CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+PG_INCLUDEDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+override CFLAGS  += -I$(PG_INCLUDEDIR) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Iproxy -Ireplication
 override LDLIBS  += -lev -lpq -linih -lssl -lcrypto
 BUILD   ?= build
@@ -12,7 +13,7 @@ BUILD   ?= build
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/cancel.c \
              proxy/listener.c proxy/maint.c proxy/main.c
-REPL_SRCS  = replication/topology.c
+REPL_SRCS  = replication/topology.c replication/pgconn.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
@@ -57,7 +58,12 @@ test: deps
 	$(MAKE) test-integration
 	$(MAKE) test-regress
 
-test-integration: pgrelay
+# a test program for replication/pgconn.c, run by tests/integration/t_pgconn.sh
+$(BUILD)/tests/pgconn_test: tests/integration/pgconn_test.c $(BUILD)/replication/pgconn.o $(BUILD)/proxy/log.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test-integration: pgrelay $(BUILD)/tests/pgconn_test
 	bash tests/integration/run.sh
 
 test-regress: pgrelay
