@@ -11,7 +11,7 @@ override LDLIBS  += -lev -lpq -linih -lssl -lcrypto
 BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
-             proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/cancel.c \
+             proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
              proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c
 REPL_SRCS  = replication/topology.c replication/pgconn.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
