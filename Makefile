@@ -12,17 +12,18 @@ BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
-             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c
+             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c
 REPL_SRCS  = replication/topology.c replication/pgconn.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links only the pure modules it tests.
-UNIT_TESTS = test_pgproto test_config test_auth test_balance
+UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
 test_config_OBJS  = proxy/log.c proxy/config.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
 test_balance_OBJS = proxy/log.c proxy/balance.c
+test_session_OBJS = proxy/log.c proxy/buf.c proxy/session.c
 
 .PHONY: all check test test-integration test-regress asan valgrind fuzz deps demo demo-stop \
         bench format format-check clean
