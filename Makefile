@@ -1,6 +1,7 @@
 # pgrelay - read/write-splitting PostgreSQL proxy.
 # Targets: all (default), check (unit tests), test (everything CI runs),
-# asan, valgrind, fuzz, deps, demo, demo-stop, bench, format, clean.
+# asan, valgrind, fuzz, deps, demo, demo-stop, bench, classify-oracle, bench-classify,
+# format, clean.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -12,16 +13,17 @@ BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
-             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c
+             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c
 REPL_SRCS  = replication/topology.c replication/pgconn.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links only the pure modules it tests.
-UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session
+UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
 test_config_OBJS  = proxy/log.c proxy/config.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
+test_classify_OBJS = proxy/log.c proxy/classify.c proxy/sqllex.c
 test_balance_OBJS = proxy/log.c proxy/balance.c
 test_session_OBJS = proxy/log.c proxy/buf.c proxy/session.c
 
@@ -57,6 +59,7 @@ check: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # ---- everything CI runs ----------------------------------------------------
 test: deps
 	$(MAKE) all check
+	$(MAKE) classify-oracle
 	$(MAKE) test-integration
 	$(MAKE) test-regress
 
@@ -79,10 +82,11 @@ asan:
 valgrind: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@set -e; for t in $^; do valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes $$t --jobs 1; done
 
-FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth
+FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth fuzz_classify
 fuzz_pgproto_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c
 fuzz_config_SRCS  = proxy/log.c proxy/config.c
 fuzz_auth_SRCS    = proxy/log.c proxy/buf.c proxy/auth.c
+fuzz_classify_SRCS = proxy/log.c proxy/classify.c proxy/sqllex.c
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproxy -Ireplication -fsanitize=fuzzer,address,undefined
 
 define fuzz_rule
@@ -111,6 +115,30 @@ demo-stop:
 
 bench: pgrelay
 	bash tests/bench/bench.sh
+
+# ---- classifier: libpg_query oracle, micro-benchmark (need libpg-query-dev) --
+# classify-oracle: every statement of ../shared/pgregress/sql judged by libpg_query's parse tree
+# against classify_sql(); fails if the classifier calls a read what is not one.
+# bench-classify: ns per classify_sql() call over the same statements (-O2; not part of test).
+# Both link the classifier as test_classify does (test_classify_OBJS).
+.PHONY: classify-oracle bench-classify
+CLASSIFY_TEST_DEPS = tests/classify/extract.c tests/classify/pgjson.c tests/classify/extract.h \
+                     tests/classify/pgjson.h proxy/classify.h
+
+$(BUILD)/tests/classify/oracle: tests/classify/oracle.c $(CLASSIFY_TEST_DEPS) \
+                               $(test_classify_OBJS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/classify -o $@ $(filter-out %.h,$^) -lpg_query
+
+classify-oracle: $(BUILD)/tests/classify/oracle
+	bash tests/classify/run_oracle.sh $<
+
+$(BUILD)/bench/classify_bench: tests/bench/classify_bench.c $(CLASSIFY_TEST_DEPS) $(test_classify_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -Itests/classify -o $@ $(filter-out %.h,$^) -lpg_query
+
+bench-classify: $(BUILD)/bench/classify_bench
+	$< $${PGREGRESS_DIR:-../shared/pgregress}/sql
 
 format:
 	clang-format -i proxy/*.[ch] replication/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/integration/*.c

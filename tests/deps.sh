@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential pkg-config
+	build-essential pkg-config libpg-query-dev
 	libev-dev libinih-dev libpq-dev libssl-dev libcriterion-dev
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15
 	pgbouncer python3-psycopg2
