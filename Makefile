@@ -13,7 +13,8 @@ BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
-             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c
+             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
+             proxy/router.c proxy/client_route.c proxy/funccache.c
 REPL_SRCS  = replication/topology.c replication/pgconn.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)

@@ -118,7 +118,10 @@ void client_cancel_request(int32_t pid, int32_t key)
 		log_info("cancel request with an unknown key ignored");
 		return;
 	}
-	sv = cl->server;
+	{
+		Unit *u = client_q_head(cl);
+		sv = cl->bk[u ? u->dest : DEST_MASTER].sv;
+	}
 	if (!sv || sv->conn.closing) {
 		clog_info(cl, "cancel request: no server linked, nothing to cancel");
 		return;
@@ -131,23 +134,6 @@ void client_cancel_request(int32_t pid, int32_t key)
 
 /* ---- closing ---------------------------------------------------------------- */
 
-/* Gives the server back (reset and pooled, or closed when it cannot be reset). */
-static void client_detach_server(Client *cl)
-{
-	Server *sv = cl->server;
-
-	if (!sv)
-		return;
-	cl->server = NULL;
-	sv->link = NULL;
-	if (sv->conn.closing || sv->conn.eof)
-		server_close(sv, "server connection lost");
-	else if (cl->fwd_left > 0)
-		server_close(sv, "client left in the middle of a message");
-	else
-		pool_release(sv);
-}
-
 void client_close(Client *cl, const char *reason)
 {
 	if (cl->conn.closing)
@@ -155,8 +141,8 @@ void client_close(Client *cl, const char *reason)
 	clog_info(cl, "closing: %s", reason);
 	cl->closing_since = client_now();
 	if (cl->state == CL_WAITING)
-		pool_cancel_wait(&cl->waiter);
-	client_detach_server(cl);
+		pool_cancel_wait(&cl->bk[DEST_MASTER].waiter);
+	client_detach_servers(cl);
 	conn_close_after_flush(&cl->conn, reason);
 }
 
@@ -218,8 +204,7 @@ static void client_on_read(Conn *c)
 		 */
 		break;
 	case CL_ACTIVE:
-		if (cl->server)
-			client_forward(cl);
+		client_forward(cl);
 		break;
 	case CL__COUNT:
 		break;
@@ -230,8 +215,12 @@ static void client_on_drain(Conn *c)
 {
 	Client *cl = container_of(c, Client, conn);
 
-	if (cl->state == CL_ACTIVE && cl->server)
-		conn_resume_reading(&cl->server->conn);
+	if (cl->state != CL_ACTIVE)
+		return;
+	for (int d = 0; d < DEST__COUNT; d++)
+		if (cl->bk[d].sv)
+			conn_resume_reading(&cl->bk[d].sv->conn);
+	client_pump(cl);
 }
 
 static void client_on_free(Conn *c)
@@ -242,6 +231,7 @@ static void client_on_free(Conn *c)
 		list_remove(&clients, &cl->node);
 	if (list_linked(&cl->cancel_node))
 		list_remove(cancel_bucket(cl->cancel_pid), &cl->cancel_node);
+	client_route_free(cl);
 	free(cl->scram);
 	free(cl->sig);
 	free(cl);
@@ -257,9 +247,8 @@ void client_accept(int fd)
 	}
 	list_init(&cl->node);
 	list_init(&cl->cancel_node);
-	list_init(&cl->waiter.node);
 	cl->id = next_id++;
-	cl->txn_status = 'I';
+	client_route_init(cl);
 	if (!conn_init(&cl->conn, client_loop, fd, &client_ops, client_cfg->max_message_size)) {
 		log_warning("cannot set up client connection: out of memory");
 		free(cl->conn.in);
@@ -280,12 +269,6 @@ void client_accept(int fd)
 }
 
 /* ---- maintenance and shutdown ---------------------------------------------------- */
-
-static bool client_is_idle(const Client *cl)
-{
-	return cl->state == CL_ACTIVE && cl->server && cl->server->txn_status == 'I' &&
-	       cl->server->pending == 0 && cl->fwd_left == 0 && cl->server->fwd_left == 0;
-}
 
 void client_maint(usec_t now)
 {

@@ -27,6 +27,13 @@ void client_maint(usec_t now);
 
 /* SIGTERM: from now on every client is closed (57P01) as soon as it is not in a transaction. */
 void client_shutdown_begin(void);
+/*
+ * SIGUSR1: logs the routing counters (decisions per node and reason,
+ * misroutes caught by the 25006 safety net, pg_proc cache size), one
+ * "route-stats:" line each, until the admin console shows them.
+ */
+void client_log_route_stats(void);
+
 /* Closes every client at once with 57P01. */
 void client_close_all(const char *reason);
 

@@ -16,6 +16,8 @@
 #include "log.h"
 #include "pgproto.h"
 #include "pool.h"
+#include "router.h"
+#include "session.h"
 
 /* Largest message accepted before authentication completes. */
 #define CLIENT_AUTH_MAX_MSG 8192
@@ -31,7 +33,72 @@ typedef enum ClientState {
 
 typedef enum AuthStep { AS_NONE, AS_MD5, AS_SASL_INIT, AS_SASL_FINAL } AuthStep;
 
-typedef struct Client {
+/* How many routing units may be in flight per session (pipelining depth). */
+#define UNITQ_CAP 64
+/* The 25006 safety net keeps copies of in-flight replica units up to this size. */
+#define NET_UNIT_MAX (256 * 1024)
+#define NET_ARENA_MAX (4 * 1024 * 1024)
+
+typedef enum UnitKind {
+	UK_CLIENT, /* the client's own unit: responses go to the client */
+	UK_REPLAY, /* injected by pgrelay (session replay, stale Close): swallowed */
+} UnitKind;
+
+/* One unit in flight: which server owes its ReadyForQuery messages. */
+typedef struct Unit {
+	uint8_t dest;	  /* RouteDest */
+	uint8_t kind;	  /* UnitKind */
+	bool open;	  /* the client has not sent the unit's Sync yet */
+	bool barrier;	  /* changes session/transaction state: nothing is sent after it */
+	bool error;	  /* an ErrorResponse was seen */
+	bool net;	  /* undecided replica unit with a copy kept (25006 safety net) */
+	bool misroute;	  /* answered 25006: its responses are dropped, then it reruns */
+	bool check;	  /* UK_REPLAY of the session's SETs: a failure matters */
+	bool ends, rollback; /* barrier: the unit ends a transaction (ROLLBACK) */
+	uint16_t zleft;	  /* ReadyForQuery messages still owed */
+	uint16_t swallow; /* injected ParseComplete/CloseComplete still to drop */
+	uint32_t net_off, net_len;
+	uint64_t version; /* UK_REPLAY check: the session version it brings the server to */
+	usec_t sent_at;
+} Unit;
+
+typedef struct Client Client;
+
+/* One of the session's two server connections (master, replica). */
+typedef struct Backend {
+	Client *cl;
+	RouteDest dest;
+	ServerLink link;
+	PoolWaiter waiter;
+	Server *sv;
+	const Node *node;
+	bool acquiring;	    /* waiting for the pool */
+	bool failed;	    /* replay of session state failed at failed_version */
+	uint64_t failed_version;
+	uint64_t guc_version; /* the session's SET list this server has */
+	bool dealloc_all;     /* must run DEALLOCATE ALL before its next unit */
+	char **stale;	      /* statement names to Close before its next unit */
+	size_t nstale, stale_cap;
+	size_t skip_left; /* bytes of a dropped server message still to skip */
+} Backend;
+
+typedef enum EffectKind { EFF_SET, EFF_RESET, EFF_RESET_ALL, EFF_DISCARD_ALL } EffectKind;
+
+/* A session-state change that takes effect when its unit (or transaction) succeeds. */
+typedef struct Effect {
+	EffectKind kind;
+	uint32_t flags; /* the statement's SF_* flags */
+	char name[PG_NAME_MAX];
+	char *text; /* EFF_SET: the statement, owned */
+	size_t len;
+} Effect;
+
+typedef struct EffectList {
+	Effect *v;
+	size_t n, cap;
+} EffectList;
+
+struct Client {
 	Conn conn;
 	ClientState state;
 	List node;	  /* all clients */
@@ -57,14 +124,62 @@ typedef struct Client {
 	uint8_t client_key[SCRAM_KEY_LEN];
 	bool have_client_key;
 
-	PoolWaiter waiter;
-	ServerLink link;
-	Server *server;
-	size_t fwd_left; /* bytes of a large client message still to forward */
-	char txn_status;
 	bool reject; /* over max_client_conn: refuse after the startup packet */
 	usec_t closing_since;
-} Client;
+
+	/* ---- routing (client_route.c, client_pump.c) ---- */
+	Backend bk[DEST__COUNT];
+	SessionState sess;
+	Unit q[UNITQ_CAP]; /* FIFO of units in flight */
+	unsigned qhead, qlen;
+	int open_dest;	 /* -1, or where the rest of an unsynced batch goes */
+	int last_dest;	 /* where the last unit went: CopyData follows it */
+	int fwd_dest;	 /* where a large client message is being streamed */
+	size_t fwd_left; /* bytes of that message still to forward */
+	bool barrier;	 /* a barrier unit or a checked replay is in flight */
+	bool in_forward, forward_again;
+	bool reads_on_master; /* the balancer chose the master for this session's reads */
+	usec_t replica_retry_at;
+	/* an extended batch being scanned: bytes looked at, what they add up to */
+	size_t scan_off;
+	UnitSummary scan_sum;
+	bool scan_active;
+	int scan_result;	   /* once the batch is framed (0 = not yet) */
+	RouteReason scan_forced;
+	/* transaction and session state */
+	bool in_txn;
+	RouteDest txn_dest;
+	bool txn_error, txn_savepoint;
+	EffectList unit_eff, txn_eff;
+	const char *pin_reason; /* static string, NULL = not pinned */
+	bool sess_read_only, sess_serializable, startup_serializable, std_strings;
+	/* the client's unnamed prepared statement: a copy of its Parse */
+	uint8_t *unnamed;
+	size_t unnamed_len, unnamed_cap;
+	uint32_t unnamed_info;
+	uint8_t unnamed_on; /* bit per RouteDest holding it */
+	/* the 25006 safety net's copies */
+	uint8_t *net;
+	size_t net_len, net_cap;
+	unsigned net_units;
+	uint64_t units_routed;
+};
+
+/* A unit's classification packed into a SessionStmt's info. */
+static inline uint32_t stmt_info_pack(StmtClass c, ClassReason r, uint32_t flags)
+{
+	return (uint32_t)c | ((uint32_t)r << 8) | ((flags & 0xffffu) << 16);
+}
+
+static inline Unit *client_q_head(Client *cl)
+{
+	return cl->qlen ? &cl->q[cl->qhead] : NULL;
+}
+
+static inline Unit *client_q_at(Client *cl, unsigned i)
+{
+	return &cl->q[(cl->qhead + i) % UNITQ_CAP];
+}
 
 /* A closing client that does not read its last messages is dropped after this. */
 #define CLIENT_CLOSE_FLUSH_TIMEOUT (5 * USEC_PER_SEC)
@@ -97,11 +212,30 @@ void client_cancel_request(int32_t pid, int32_t key);
 void client_startup_read(Client *cl);
 void client_auth_read(Client *cl);
 
-/* client_pump.c */
+/* client_route.c: client -> servers */
 void client_forward(Client *cl);
-void client_server_ready(PoolWaiter *w, Server *sv);
-void client_server_failed(PoolWaiter *w, const ServerError *err);
+void client_route_init(Client *cl);
+void client_route_free(Client *cl);
+/* The client session ended: give back (or close) both server connections. */
+void client_detach_servers(Client *cl);
+/* Flushes the servers and compacts the client's buffer; pauses the client when one is full. */
+void client_flush_servers(Client *cl);
+/* Applies a finished barrier unit's session effects (its ReadyForQuery said status). */
+void client_unit_done(Client *cl, const Unit *u, char status);
+/* Re-sends a unit kept by the safety net to the master, in place of the head unit. */
+bool client_rerun_on_master(Client *cl, Unit *u);
+void client_backend_failed_replay(Client *cl, Backend *b);
+void client_mark_node_down(const Node *node, const char *why);
+void client_note_latency(const Node *node, usec_t us);
+bool client_is_idle(const Client *cl);
+
+/* client_pump.c: servers -> client */
+void client_master_ready(PoolWaiter *w, Server *sv);
+void client_master_failed(PoolWaiter *w, const ServerError *err);
+void client_backend_link(Backend *b, Server *sv);
 void client_on_server_read(ServerLink *link, Server *sv);
 void client_on_server_drain(ServerLink *link, Server *sv);
+/* Forwards what the head unit's server has buffered; then resumes client input. */
+void client_pump(Client *cl);
 
 #endif

@@ -190,6 +190,7 @@ static void client_auth_ok(Client *cl)
 {
 	const Node *master = topology_master();
 	const char *secret;
+	PoolWaiter *w;
 	Pool *p;
 
 	cl->auth_step = AS_NONE;
@@ -203,18 +204,17 @@ static void client_auth_ok(Client *cl)
 		return;
 	}
 	p = pool_get(master, cl->backend_db, cl->backend_user, cl->pool_size);
-	cl->waiter.ready = client_server_ready;
-	cl->waiter.failed = client_server_failed;
-	cl->waiter.sig = cl->sig;
-	cl->waiter.sig_len = cl->sig_len;
-	cl->waiter.password = cl->backend_password;
-	cl->waiter.client_key =
+	w = &cl->bk[DEST_MASTER].waiter;
+	w->ready = client_master_ready;
+	w->failed = client_master_failed;
+	w->sig = cl->sig;
+	w->sig_len = cl->sig_len;
+	w->password = cl->backend_password;
+	w->client_key =
 		cl->have_client_key && strcmp(cl->user, cl->backend_user) == 0 ? cl->client_key : NULL;
-	cl->link.on_read = client_on_server_read;
-	cl->link.on_drain = client_on_server_drain;
 	client_set_state(cl, CL_WAITING);
 	clog_debug(cl, "authenticated; waiting for a server");
-	pool_request(p, &cl->waiter);
+	pool_request(p, w);
 }
 
 /*

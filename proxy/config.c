@@ -2,12 +2,14 @@
  * config.c - owns pgrelay's configuration loading: reading the ini file
  * through inih with a line-counting reader, the key table for [pgrelay]
  * (parsing, defaults, range checks and SHOW CONFIG formatting), the
- * [node.NAME] and [databases] sections, whole-file validation with
+ * read_only_functions / write_functions list parser and config_func_listed(),
+ * the [node.NAME] and [databases] sections, whole-file validation with
  * "FILE:LINE: key 'KEY': ..." messages, and the auth file (userlist) parser.
  *
  * Parsing is pure: the only I/O is reading the named file into memory once.
  */
 #include "config.h"
+#include "balance.h" /* only to check load_balance's names against BalancePolicy */
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -257,6 +259,206 @@ static void format_choices(const char *const *names, size_t n, char *buf, size_t
 	}
 }
 
+/* ---- function lists: read_only_functions, write_functions ----------------- */
+
+/*
+ * A list is entries separated by commas (blanks around them allowed), each
+ * `name` or `schema.name`. An identifier is either unquoted -- letters
+ * (ASCII, or any byte >= 0x80 as PostgreSQL allows), digits, '_' and '$',
+ * not starting with a digit or '$', folded to ASCII lower case -- or
+ * double-quoted, kept as written, with "" standing for one quote. Names are
+ * at most PG_NAME_MAX - 1 bytes (PostgreSQL would truncate them silently).
+ */
+
+#define FUNC_BAD_IDENT                                                                             \
+	"expected name or schema.name, each of letters, digits, _ and $ (not starting with a "     \
+	"digit or $) or double-quoted"
+
+static bool func_ident_start(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_' || u >= 0x80;
+}
+
+static bool func_ident_char(char c)
+{
+	return func_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+/*
+ * Reads one identifier at *sp into dst[PG_NAME_MAX], folded. Returns NULL and
+ * advances *sp, or returns what is wrong.
+ */
+static const char *func_ident_parse(const char **sp, char *dst)
+{
+	const char *s = *sp;
+	size_t n = 0;
+
+	if (*s == '"') {
+		for (s++;; s++) {
+			if (*s == '\0')
+				return "missing closing quote";
+			if (*s == '"') {
+				if (s[1] != '"')
+					break;
+				s++;
+			}
+			if (n + 1 >= PG_NAME_MAX)
+				return "an identifier is at most 63 bytes";
+			dst[n++] = *s;
+		}
+		s++;
+		if (n == 0)
+			return "a quoted identifier cannot be empty";
+	} else {
+		if (!func_ident_start(*s))
+			return FUNC_BAD_IDENT;
+		for (; func_ident_char(*s); s++) {
+			if (n + 1 >= PG_NAME_MAX)
+				return "an identifier is at most 63 bytes";
+			dst[n++] = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+		}
+	}
+	dst[n] = '\0';
+	*sp = s;
+	return NULL;
+}
+_Static_assert(PG_NAME_MAX == 64, "update the messages of func_ident_parse()");
+
+/* The end of the entry starting at s: the next comma outside quotes, blanks trimmed. */
+static const char *func_entry_end(const char *s)
+{
+	const char *start = s;
+	bool quoted = false;
+
+	for (; *s && (quoted || *s != ','); s++) {
+		if (*s == '"')
+			quoted = !quoted; /* "" inside quotes toggles twice */
+	}
+	while (s > start && is_blank(s[-1]))
+		s--;
+	return s;
+}
+
+/*
+ * Parses a function list into out[CFG_MAX_FUNCS] and *nout. On failure
+ * writes what is wrong, naming the bad entry, to why.
+ */
+static bool funcs_parse(const char *value, CfgFunc *out, size_t *nout, char *why, size_t whylen)
+{
+	const char *s = value;
+	size_t n = 0;
+
+	while (is_blank(*s))
+		s++;
+	if (*s == '\0') {
+		*nout = 0;
+		return true;
+	}
+	for (;;) {
+		const char *start, *end, *bad;
+		CfgFunc f;
+
+		while (is_blank(*s))
+			s++;
+		start = s;
+		end = func_entry_end(start);
+		if (end == start) {
+			snprintf(why, whylen,
+				 "expected a comma-separated list of function names, got an empty "
+				 "entry in '%s'",
+				 value);
+			return false;
+		}
+		memset(&f, 0, sizeof(f));
+		bad = func_ident_parse(&s, f.name);
+		if (!bad && *s == '.') {
+			memcpy(f.schema, f.name, sizeof(f.schema));
+			s++;
+			bad = func_ident_parse(&s, f.name);
+		}
+		while (!bad && is_blank(*s))
+			s++;
+		if (!bad && *s != ',' && *s != '\0')
+			bad = FUNC_BAD_IDENT;
+		if (bad) {
+			snprintf(why, whylen, "bad function name '%.*s': %s", (int)(end - start),
+				 start, bad);
+			return false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(out[i].schema, f.schema) == 0 &&
+			    strcmp(out[i].name, f.name) == 0) {
+				snprintf(why, whylen, "function '%.*s' is listed twice",
+					 (int)(end - start), start);
+				return false;
+			}
+		}
+		if (n == CFG_MAX_FUNCS) {
+			snprintf(why, whylen, "expected at most %d functions", CFG_MAX_FUNCS);
+			return false;
+		}
+		out[n++] = f;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	*nout = n;
+	return true;
+}
+
+/* One identifier as PostgreSQL would need it written to mean the same name. */
+static void func_ident_format(const char *id, char *buf, size_t len, size_t *used)
+{
+	bool plain = func_ident_start(id[0]);
+
+	for (const char *c = id; *c && plain; c++)
+		plain = func_ident_char(*c) && !(*c >= 'A' && *c <= 'Z');
+	if (plain) {
+		str_append(buf, len, used, id);
+		return;
+	}
+	str_append(buf, len, used, "\"");
+	for (const char *c = id; *c; c++) {
+		char one[2] = {*c, '\0'};
+
+		str_append(buf, len, used, *c == '"' ? "\"\"" : one);
+	}
+	str_append(buf, len, used, "\"");
+}
+
+/* An entry for messages: name or schema.name, quoted where needed. */
+static void func_format(const CfgFunc *f, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (f->schema[0]) {
+		func_ident_format(f->schema, buf, len, &used);
+		str_append(buf, len, &used, ".");
+	}
+	func_ident_format(f->name, buf, len, &used);
+}
+
+/* Whether a call could match both a and b (one of them without a schema). */
+static bool func_overlap(const CfgFunc *a, const CfgFunc *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	       (!a->schema[0] || !b->schema[0] || strcmp(a->schema, b->schema) == 0);
+}
+
+bool config_func_listed(const CfgFunc *list, size_t n, const char *schema, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].name, name) != 0)
+			continue;
+		if (list[i].schema[0] == '\0' || (schema && strcmp(list[i].schema, schema) == 0))
+			return true;
+	}
+	return false;
+}
+
 /* ---- the [pgrelay] key table ---------------------------------------------- */
 
 typedef enum KeyType {
@@ -267,6 +469,8 @@ typedef enum KeyType {
 	KT_ENUM,     /* an int-sized enum; names[] indexed by value */
 	KT_ADDRS,    /* listen_addr[] + nlisten */
 	KT_LOGLEVEL, /* LogLevel via log_level_parse() */
+	KT_BOOL,     /* bool: on/off, true/false, yes/no, 1/0 */
+	KT_FUNCS,    /* char[cap] text + a parsed CfgFunc list (see funcs_parse()) */
 } KeyType;
 
 typedef struct CfgKey {
@@ -279,6 +483,7 @@ typedef struct CfgKey {
 	size_t cap;	 /* KT_STRING: buffer size */
 	const char *const *names;
 	size_t nnames;
+	size_t nfuncs_offset, funcs_offset; /* KT_FUNCS: the count and the CfgFunc array */
 } CfgKey;
 
 static const char *const auth_type_names[] = {
@@ -296,6 +501,17 @@ _Static_assert(ARRAY_SIZE(node_role_names) == ROLE__COUNT, "update node_role_nam
 
 static const char *const log_level_choices[] = {"error", "warning", "info", "debug"};
 
+/* Config.load_balance holds a BalancePolicy: names indexed by value. */
+static const char *const load_balance_names[] = {
+    [BAL_ROUND_ROBIN] = "round_robin", [BAL_WEIGHTED] = "weighted",
+    [BAL_LEAST_CONN] = "least_conn",   [BAL_LEAST_LATENCY] = "least_latency",
+    [BAL_IP_HASH] = "ip_hash",
+};
+_Static_assert(ARRAY_SIZE(load_balance_names) == BAL__COUNT, "update load_balance_names");
+
+static const char *const bool_true_names[] = {"on", "true", "yes", "1"};
+static const char *const bool_false_names[] = {"off", "false", "no", "0"};
+
 /* Enums are stored as int through the table. */
 _Static_assert(sizeof(AuthType) == sizeof(int), "AuthType must be int-sized");
 _Static_assert(sizeof(LogLevel) == sizeof(int), "LogLevel must be int-sized");
@@ -304,28 +520,38 @@ _Static_assert(sizeof(LogLevel) == sizeof(int), "LogLevel must be int-sized");
 #define FIELD(f, T) _Generic(((Config *)0)->f, T : offsetof(Config, f))
 #define K_INT(n, lo, hi, d)                                                                        \
 	{                                                                                          \
-		"pgrelay", #n, KT_INT, lo, hi, d, FIELD(n, int), 0, NULL, 0                        \
+		"pgrelay", #n, KT_INT, lo, hi, d, FIELD(n, int), 0, NULL, 0, 0, 0                  \
 	}
 #define K_SIZE(n, lo, hi, d)                                                                       \
 	{                                                                                          \
-		"pgrelay", #n, KT_SIZE, lo, hi, d, FIELD(n, size_t), 0, NULL, 0                    \
+		"pgrelay", #n, KT_SIZE, lo, hi, d, FIELD(n, size_t), 0, NULL, 0, 0, 0              \
 	}
 #define K_DUR(n, lo, hi, d)                                                                        \
 	{                                                                                          \
-		"pgrelay", #n, KT_DURATION, lo, hi, d, FIELD(n, usec_t), 0, NULL, 0                \
+		"pgrelay", #n, KT_DURATION, lo, hi, d, FIELD(n, usec_t), 0, NULL, 0, 0, 0          \
 	}
 #define K_STR(n, d)                                                                                \
 	{                                                                                          \
 		"pgrelay", #n, KT_STRING, 0, 0, d, FIELD(n, char *), sizeof(((Config *)0)->n),     \
-		    NULL, 0                                                                        \
+		    NULL, 0, 0, 0                                                                  \
+	}
+#define K_BOOL(n, d)                                                                               \
+	{                                                                                          \
+		"pgrelay", #n, KT_BOOL, 0, 0, d, FIELD(n, bool), 0, NULL, 0, 0, 0                  \
+	}
+/* text: the key's char[] field; n, list: the parsed CfgFunc count and array */
+#define K_FUNCS(text, n, list)                                                                     \
+	{                                                                                          \
+		"pgrelay", #text, KT_FUNCS, 0, 0, "", FIELD(text, char *),                         \
+		    sizeof(((Config *)0)->text), NULL, 0, FIELD(n, size_t), FIELD(list, CfgFunc *) \
 	}
 
 static const CfgKey cfg_keys[] = {
     {"pgrelay", "listen_addr", KT_ADDRS, 1, CFG_MAX_LISTEN, "127.0.0.1",
-     FIELD(listen_addr, char (*)[64]), 0, NULL, 0},
+     FIELD(listen_addr, char (*)[64]), 0, NULL, 0, 0, 0},
     K_INT(listen_port, 1, 65535, "6432"),
     {"pgrelay", "auth_type", KT_ENUM, 0, 0, "scram-sha-256", FIELD(auth_type, AuthType), 0,
-     auth_type_names, ARRAY_SIZE(auth_type_names)},
+     auth_type_names, ARRAY_SIZE(auth_type_names), 0, 0},
     K_STR(auth_file, ""),
     K_INT(pool_size, 1, 10000, "20"),
     K_INT(max_client_conn, 1, 1000000, "1000"),
@@ -338,7 +564,17 @@ static const CfgKey cfg_keys[] = {
     K_DUR(shutdown_timeout, 0, SEC(86400), "30"),
     K_STR(server_reset_query, "DISCARD ALL"),
     {"pgrelay", "log_level", KT_LOGLEVEL, 0, 0, "info", FIELD(log_level, LogLevel), 0,
-     log_level_choices, ARRAY_SIZE(log_level_choices)},
+     log_level_choices, ARRAY_SIZE(log_level_choices), 0, 0},
+    /* read routing */
+    K_BOOL(route_reads, "on"),
+    {"pgrelay", "load_balance", KT_ENUM, 0, 0, "round_robin", FIELD(load_balance, int), 0,
+     load_balance_names, ARRAY_SIZE(load_balance_names), 0, 0},
+    K_FUNCS(read_only_functions, nread_only_funcs, read_only_funcs),
+    K_FUNCS(write_functions, nwrite_funcs, write_funcs),
+    K_STR(monitor_user, ""),
+    K_STR(monitor_password, ""),
+    K_DUR(function_cache_ttl, SEC(1), SEC(86400), "300"),
+    K_DUR(replica_retry_interval, 100 * USEC_PER_MS, SEC(3600), "5"),
 };
 #define NKEYS ARRAY_SIZE(cfg_keys)
 
@@ -406,6 +642,31 @@ static bool parse_addrs(Config *cfg, const char *value, char *why, size_t whylen
 	}
 	memcpy(cfg->listen_addr, addrs, sizeof(addrs[0]) * n);
 	cfg->nlisten = n;
+	return true;
+}
+
+/* KT_FUNCS: the text, trimmed, and its parsed list; cfg is unchanged on failure. */
+static bool key_parse_funcs(const CfgKey *k, Config *cfg, const char *value, char *why,
+			    size_t whylen)
+{
+	CfgFunc funcs[CFG_MAX_FUNCS];
+	size_t n, len;
+
+	while (is_blank(*value))
+		value++;
+	len = strlen(value);
+	while (len > 0 && is_blank(value[len - 1]))
+		len--;
+	if (len >= k->cap) {
+		snprintf(why, whylen, "expected at most %zu characters, got %zu", k->cap - 1, len);
+		return false;
+	}
+	if (!funcs_parse(value, funcs, &n, why, whylen))
+		return false;
+	memcpy(key_field(k, cfg), value, len);
+	((char *)key_field(k, cfg))[len] = '\0';
+	*(size_t *)((char *)cfg + k->nfuncs_offset) = n;
+	memcpy((char *)cfg + k->funcs_offset, funcs, n * sizeof(funcs[0]));
 	return true;
 }
 
@@ -487,6 +748,22 @@ static bool key_parse(const CfgKey *k, Config *cfg, const char *value, char *why
 		memcpy(key_field(k, cfg), &lvl, sizeof(lvl));
 		return true;
 	}
+	case KT_BOOL:
+		for (size_t i = 0; i < ARRAY_SIZE(bool_true_names); i++) {
+			if (strcasecmp(value, bool_true_names[i]) == 0) {
+				*(bool *)key_field(k, cfg) = true;
+				return true;
+			}
+			if (strcasecmp(value, bool_false_names[i]) == 0) {
+				*(bool *)key_field(k, cfg) = false;
+				return true;
+			}
+		}
+		snprintf(why, whylen, "expected on or off (or true/false, yes/no, 1/0), got '%s'",
+			 value);
+		return false;
+	case KT_FUNCS:
+		return key_parse_funcs(k, cfg, value, why, whylen);
 	}
 	snprintf(why, whylen, "internal error: unknown key type");
 	return false;
@@ -512,7 +789,11 @@ static void key_format(const CfgKey *k, const Config *cfg, char *buf, size_t len
 		format_duration(*(const usec_t *)f, buf, len);
 		break;
 	case KT_STRING:
+	case KT_FUNCS:
 		snprintf(buf, len, "%s", (const char *)f);
+		break;
+	case KT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)f ? "on" : "off");
 		break;
 	case KT_ENUM:
 		memcpy(&e, f, sizeof(e));
@@ -568,8 +849,9 @@ bool config_key_at(const Config *cfg, size_t i, const char **section, const char
 
 typedef enum SectionKind { SEC_NONE, SEC_PGRELAY, SEC_NODE, SEC_DATABASES } SectionKind;
 
-enum { NODE_HOST, NODE_PORT, NODE_ROLE, NODE__NKEYS };
-static const char *const node_key_names[NODE__NKEYS] = {"host", "port", "role"};
+/* host and port (the keys before NODE_ROLE) are required */
+enum { NODE_HOST, NODE_PORT, NODE_ROLE, NODE_WEIGHT, NODE__NKEYS };
+static const char *const node_key_names[NODE__NKEYS] = {"host", "port", "role", "weight"};
 
 typedef struct Parser {
 	Config *cfg;
@@ -810,6 +1092,13 @@ static int handle_node(Parser *p, const char *name, const char *value)
 					   value);
 		}
 		break;
+	case NODE_WEIGHT: /* the default depends on role: see parser_finish() */
+		if (!parse_int64(value, &v) || v < 0 || v > 1000)
+			return parser_fail(
+			    p, p->lineno,
+			    "key 'weight': expected an integer from 0 to 1000, got '%s'", value);
+		node->weight = (int)v;
+		break;
 	}
 	return 1;
 }
@@ -976,27 +1265,81 @@ static int parser_handle(void *user, const char *section, const char *name, cons
 
 /* ---- loading --------------------------------------------------------------- */
 
+/* The index of a [pgrelay] key in cfg_keys[]; name must be there. */
+static size_t key_index(const char *name)
+{
+	size_t i = 0;
+
+	while (strcmp(cfg_keys[i].name, name) != 0)
+		i++;
+	return i;
+}
+
+/*
+ * No function may be both read-only and writing: an entry of one list and
+ * an entry of the other must not match the same call. Reported on the key
+ * set later in the file.
+ */
+static bool parser_check_func_lists(Parser *p)
+{
+	const Config *cfg = p->cfg;
+	int ro_line = p->key_line[key_index("read_only_functions")];
+	int wr_line = p->key_line[key_index("write_functions")];
+	bool ro_later = ro_line > wr_line;
+	const char *later_key = ro_later ? "read_only_functions" : "write_functions";
+	const char *earlier_key = ro_later ? "write_functions" : "read_only_functions";
+
+	for (size_t i = 0; i < cfg->nread_only_funcs; i++) {
+		for (size_t j = 0; j < cfg->nwrite_funcs; j++) {
+			const CfgFunc *ro = &cfg->read_only_funcs[i], *wr = &cfg->write_funcs[j];
+			char later[2 * 2 * PG_NAME_MAX + 8], earlier[sizeof(later)];
+
+			if (!func_overlap(ro, wr))
+				continue;
+			func_format(ro_later ? ro : wr, later, sizeof(later));
+			func_format(ro_later ? wr : ro, earlier, sizeof(earlier));
+			if (strcmp(later, earlier) == 0)
+				return parser_fail(p, ro_later ? ro_line : wr_line,
+						   "key '%s': function '%s' is also listed in %s "
+						   "(line %d)",
+						   later_key, later, earlier_key,
+						   ro_later ? wr_line : ro_line);
+			return parser_fail(p, ro_later ? ro_line : wr_line,
+					   "key '%s': function '%s' is also listed in %s (as '%s', "
+					   "line %d)",
+					   later_key, later, earlier_key, earlier,
+					   ro_later ? wr_line : ro_line);
+		}
+	}
+	return true;
+}
+
 /* Checks that need the whole file; the relative auth_file is resolved here. */
 static bool parser_finish(Parser *p)
 {
 	Config *cfg = p->cfg;
-	size_t auth_file_key = 0;
+	size_t auth_file_key = key_index("auth_file");
 
 	for (size_t i = 0; i < cfg->nnodes; i++) {
+		CfgNode *node = &cfg->nodes[i];
+
 		for (int k = 0; k < NODE_ROLE; k++) {
 			if (!p->node_key_line[i][k])
-				return parser_fail(p, cfg->nodes[i].line,
+				return parser_fail(p, node->line,
 						   "section 'node.%s': key '%s' is required",
-						   cfg->nodes[i].name, node_key_names[k]);
+						   node->name, node_key_names[k]);
 		}
+		/* role may come after weight in the section */
+		if (!p->node_key_line[i][NODE_WEIGHT])
+			node->weight = node->role == ROLE_MASTER ? 0 : 1;
 	}
 	if (cfg->nnodes == 0)
 		return parser_fail(p, 0, "no [node.NAME] section: at least one node is required");
 	if (!config_master(cfg))
 		return parser_fail(p, 0, "no node has role = master");
 
-	while (strcmp(cfg_keys[auth_file_key].name, "auth_file") != 0)
-		auth_file_key++;
+	if (!parser_check_func_lists(p))
+		return false;
 	if (cfg->auth_type != AUTH_TRUST && cfg->auth_file[0] == '\0')
 		return parser_fail(p, 0, "key 'auth_file': required when auth_type is not trust");
 	if (cfg->auth_file[0] != '\0' && cfg->auth_file[0] != '/') {

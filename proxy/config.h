@@ -16,6 +16,7 @@
 #define CFG_MAX_LISTEN 8
 #define CFG_MAX_NODES 16
 #define CFG_MAX_DATABASES 64
+#define CFG_MAX_FUNCS 128 /* entries in read_only_functions / write_functions each */
 
 typedef enum AuthType { AUTH_SCRAM, AUTH_MD5, AUTH_TRUST, AUTH__COUNT } AuthType;
 
@@ -26,8 +27,16 @@ typedef struct CfgNode {
 	char host[256];		/* numeric IPv4/IPv6 address or a name resolved at startup */
 	int port;
 	NodeRole role;
-	int line; /* where the section starts, for messages */
+	int weight; /* 0..1000, share of reads; default: replica 1, master 0 (serves no reads) */
+	int line;   /* where the section starts, for messages */
 } CfgNode;
+
+/* One entry of read_only_functions / write_functions. */
+typedef struct CfgFunc {
+	char schema[PG_NAME_MAX]; /* "" = any schema */
+	char name[PG_NAME_MAX];	  /* folded as PostgreSQL folds it: unquoted -> ASCII lower case,
+				     quoted -> as written */
+} CfgFunc;
 
 typedef struct CfgDatabase {
 	char name[PG_NAME_MAX];	   /* client-side name, or "*" for the fallback */
@@ -58,6 +67,20 @@ typedef struct Config {
 	char server_reset_query[256];
 	LogLevel log_level;
 
+	/* [pgrelay]: read routing */
+	bool route_reads;		/* send read-only statements to replicas */
+	int load_balance;		/* a BalancePolicy (balance.h): BAL_ROUND_ROBIN.. */
+	char read_only_functions[4096]; /* the key's text, trimmed; parsed below */
+	char write_functions[4096];	/* likewise */
+	char monitor_user[PG_NAME_MAX]; /* for catalog lookups; "" = no lookups */
+	char monitor_password[256];	/* password of monitor_user; "" = none */
+	usec_t function_cache_ttl;	/* how long what monitor_user looked up is cached */
+	usec_t replica_retry_interval;	/* a replica that refused a connection rests this long */
+	size_t nread_only_funcs;	/* read_only_functions, parsed */
+	CfgFunc read_only_funcs[CFG_MAX_FUNCS];
+	size_t nwrite_funcs; /* write_functions, parsed */
+	CfgFunc write_funcs[CFG_MAX_FUNCS];
+
 	/* [node.NAME] sections */
 	size_t nnodes;
 	CfgNode nodes[CFG_MAX_NODES];
@@ -79,6 +102,14 @@ void config_free(Config *cfg);
 const CfgNode *config_master(const Config *cfg);
 /* The [databases] entry for a client database name: exact match, then "*", else NULL. */
 const CfgDatabase *config_find_database(const Config *cfg, const char *name);
+
+/*
+ * True when list[0..n) has an entry for the function name (already folded)
+ * called as schema.name, or unqualified when schema is NULL: the entry's name
+ * must be equal (case-sensitive) and its schema "" or equal to schema. An
+ * entry with a schema never matches an unqualified call.
+ */
+bool config_func_listed(const CfgFunc *list, size_t n, const char *schema, const char *name);
 
 const char *auth_type_name(AuthType t);
 const char *node_role_name(NodeRole r);

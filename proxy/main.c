@@ -7,6 +7,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "funccache.h"
 #include "maint.h"
 #include "pool.h"
 #include "topology.h"
@@ -29,7 +30,8 @@ static void usage(FILE *f)
 		   "  pgrelay --check-config FILE   validate FILE (and its auth file); exit 0 or 1\n"
 		   "  pgrelay --help | --version\n\n"
 		   "Signals: SIGTERM stops accepting, lets running transactions finish\n"
-		   "(up to shutdown_timeout) and exits; SIGINT exits at once.\n",
+		   "(up to shutdown_timeout) and exits; SIGINT exits at once;\n"
+		   "SIGUSR1 logs the routing counters.\n",
 		PGRELAY_VERSION);
 }
 
@@ -40,6 +42,14 @@ static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	log_info("SIGTERM received");
 	maint_begin_shutdown();
+}
+
+static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	client_log_route_stats();
 }
 
 static void on_sigint(struct ev_loop *loop, ev_signal *w, int revents)
@@ -83,7 +93,7 @@ int main(int argc, char **argv)
 	};
 	const char *config_path = NULL, *check_path = NULL;
 	struct ev_loop *loop;
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sigusr1;
 	AuthFile af;
 	Config *cfg;
 	char err[1024];
@@ -135,12 +145,15 @@ int main(int argc, char **argv)
 				 .server_idle_timeout = cfg->server_idle_timeout,
 			 });
 	client_module_init(loop, cfg, &af);
+	funccache_init(loop, cfg);
 	if (!listener_start(loop, cfg, err, sizeof(err)))
 		fatal("%s", err);
 	maint_start(loop, cfg);
 
 	ev_signal_init(&sigterm, on_sigterm, SIGTERM);
 	ev_signal_start(loop, &sigterm);
+	ev_signal_init(&sigusr1, on_sigusr1, SIGUSR1);
+	ev_signal_start(loop, &sigusr1);
 	ev_signal_init(&sigint, on_sigint, SIGINT);
 	ev_signal_start(loop, &sigint);
 

@@ -47,7 +47,8 @@ const SessionGuc *session_guc_get(const SessionState *s, const char *name)
 	return i == SIZE_MAX ? NULL : &s->gucs[i];
 }
 
-bool session_guc_set(SessionState *s, const char *name, const char *stmt, size_t stmt_len)
+bool session_guc_set(SessionState *s, const char *name, const char *stmt, size_t stmt_len,
+		     uint32_t flags)
 {
 	size_t i = guc_index(s, name);
 	char *copy;
@@ -73,9 +74,15 @@ bool session_guc_set(SessionState *s, const char *name, const char *stmt, size_t
 		i = s->ngucs++;
 		strcpy(s->gucs[i].name, name);
 	} else {
-		s->bytes -= s->gucs[i].stmt_len;
-		free(s->gucs[i].stmt);
+		SessionGuc g = s->gucs[i];
+
+		s->bytes -= g.stmt_len;
+		free(g.stmt);
+		memmove(&s->gucs[i], &s->gucs[i + 1], (s->ngucs - i - 1) * sizeof(*s->gucs));
+		i = s->ngucs - 1;
+		strcpy(s->gucs[i].name, g.name);
 	}
+	s->gucs[i].flags = flags;
 	s->gucs[i].stmt = copy;
 	s->gucs[i].stmt_len = stmt_len;
 	s->bytes += stmt_len;
@@ -105,9 +112,11 @@ void session_guc_reset_all(SessionState *s)
 	s->guc_version++;
 }
 
-void session_guc_replay(const SessionState *s, PgWriter *w)
+void session_guc_replay(const SessionState *s, bool dealloc_all, PgWriter *w)
 {
-	static const char reset[] = "RESET ALL;";
+	/* RESET ALL leaves the role and session authorization alone */
+	static const char reset[] = "RESET SESSION AUTHORIZATION;RESET ROLE;RESET ALL;";
+	static const char dealloc[] = "DEALLOCATE ALL;";
 
 	pgw_begin(w, 'Q');
 	pgw_bytes(w, reset, sizeof(reset) - 1);
@@ -115,6 +124,8 @@ void session_guc_replay(const SessionState *s, PgWriter *w)
 		pgw_bytes(w, s->gucs[i].stmt, s->gucs[i].stmt_len);
 		pgw_u8(w, ';');
 	}
+	if (dealloc_all)
+		pgw_bytes(w, dealloc, sizeof(dealloc) - 1);
 	pgw_u8(w, 0);
 	pgw_end(w);
 }
@@ -143,6 +154,12 @@ static SessionStmt **stmt_slot(const SessionState *s, const char *name)
 }
 
 const SessionStmt *session_stmt_get(const SessionState *s, const char *name)
+{
+	SessionStmt **pp = stmt_slot(s, name);
+	return pp ? *pp : NULL;
+}
+
+SessionStmt *session_stmt_find(SessionState *s, const char *name)
 {
 	SessionStmt **pp = stmt_slot(s, name);
 	return pp ? *pp : NULL;

@@ -20,6 +20,7 @@ typedef struct SessionGuc {
 	char name[PG_NAME_MAX]; /* normalised by the caller (lower case unless quoted) */
 	char *stmt;		/* the SET statement as the client wrote it, owned */
 	size_t stmt_len;
+	uint32_t flags; /* the caller's flags for it */
 } SessionGuc;
 
 typedef struct SessionStmt {
@@ -27,7 +28,8 @@ typedef struct SessionStmt {
 	char *name;		  /* statement name, owned (never empty: unnamed ones are not kept) */
 	uint8_t *parse;		  /* the whole Parse message, header included, owned */
 	size_t parse_len;
-	uint32_t info; /* the caller's classification of the statement */
+	uint32_t info;	 /* the caller's classification of the statement */
+	uint8_t present; /* the caller's bit per server connection that has it */
 } SessionStmt;
 
 typedef struct SessionState {
@@ -43,9 +45,13 @@ typedef struct SessionState {
 void session_init(SessionState *s);
 void session_free(SessionState *s);
 
-/* Records (or replaces) the SET statement for name. False when out of memory. */
-bool session_guc_set(SessionState *s, const char *name, const char *stmt, size_t stmt_len)
-	MUST_CHECK;
+/*
+ * Records (or replaces) the SET statement for name; a replaced one moves to
+ * the end, so the replay keeps the order in which values were last set.
+ * False when out of memory.
+ */
+bool session_guc_set(SessionState *s, const char *name, const char *stmt, size_t stmt_len,
+		     uint32_t flags) MUST_CHECK;
 /* RESET name / RESET ALL (and DISCARD ALL). */
 void session_guc_reset(SessionState *s, const char *name);
 void session_guc_reset_all(SessionState *s);
@@ -53,15 +59,18 @@ const SessionGuc *session_guc_get(const SessionState *s, const char *name);
 
 /*
  * Appends one simple Query message that brings a server connection to the
- * session's parameters: "RESET ALL;" followed by every recorded SET, in the
- * order they were first set. Sets w->failed if it does not fit.
+ * session's parameters: the role and session authorization reset, RESET ALL,
+ * then every recorded SET in order, then DEALLOCATE ALL when dealloc_all.
+ * Sets w->failed if it does not fit.
  */
-void session_guc_replay(const SessionState *s, PgWriter *w);
+void session_guc_replay(const SessionState *s, bool dealloc_all, PgWriter *w);
 
 /* Records (or replaces) a named statement's Parse message. False when out of memory. */
 bool session_stmt_add(SessionState *s, const char *name, const uint8_t *parse, size_t len,
 		      uint32_t info) MUST_CHECK;
 const SessionStmt *session_stmt_get(const SessionState *s, const char *name);
+/* The same, for updating `present`. */
+SessionStmt *session_stmt_find(SessionState *s, const char *name);
 /* Close (statement): true when it existed. */
 bool session_stmt_close(SessionState *s, const char *name);
 /* DISCARD ALL / DEALLOCATE ALL. */

@@ -101,6 +101,22 @@ mq() {
 mval() { mq -At -c "$1"; }
 pval() { pq -At -c "$1"; }
 
+# nodes_sum SQL: the sum of an integer query's result over every node of the cluster.
+nodes_sum() {
+	local n total=0 v
+	for n in $CLUSTER_NODES; do
+		v=$(psql -h 127.0.0.1 -p "$(cluster_port "$CLUSTER_DIR" "$n")" -U postgres -d postgres \
+			-X -q -At -c "$1") || return 1
+		total=$((total + v))
+	done
+	echo "$total"
+}
+
+# on_replica_ports: the ports of the replicas, space-separated (which node answered a read).
+replica_ports() {
+	echo "$(cluster_port "$CLUSTER_DIR" n1) $(cluster_port "$CLUSTER_DIR" n2)"
+}
+
 # wait_replay: waits until the replicas have replayed what the master wrote so far (so that
 # a read that pgrelay might send to a replica sees the data written directly to the master).
 wait_replay() {

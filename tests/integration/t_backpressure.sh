@@ -3,19 +3,20 @@
 # server: a psql fetching a ~2 GB result is frozen (SIGSTOP); the backend must end up blocked
 # writing (wait_event ClientWrite), pgrelay's memory must stay bounded, and once the client
 # dies the backend's query must end (the server connection is closed, not reused dirty).
+# The query carries a pgrelay:primary hint so that it runs where mval looks.
 source "$(dirname "$0")/lib.sh"
 
 relay=$(proxy_pid "$CLUSTER_DIR")
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 tag="bp_$$"
-q_running="select count(*) from pg_stat_activity where query like 'select ''$tag''%' and state = 'active'"
+q_running="select count(*) from pg_stat_activity where query like '%select ''$tag''%' and state = 'active'"
 running_is() { [ "$(mval "$q_running")" = "$1" ]; }
 blocked_writing() {
-	[ "$(mval "select wait_event from pg_stat_activity where query like 'select ''$tag''%'")" = ClientWrite ]
+	[ "$(mval "select wait_event from pg_stat_activity where query like '%select ''$tag''%'")" = ClientWrite ]
 }
 
 before=$(rss_kb "$relay")
-"${PSQL_PROXY[@]}" -c "select '$tag', repeat('x', 1000) from generate_series(1, 2000000)" >/dev/null 2>&1 &
+"${PSQL_PROXY[@]}" -c "/* pgrelay:primary */ select '$tag', repeat('x', 1000) from generate_series(1, 2000000)" >/dev/null 2>&1 &
 client=$!
 bg_track "$client"
 wait_until 20 running_is 1 || fail "the big query never started"

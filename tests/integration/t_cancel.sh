@@ -7,11 +7,12 @@
 source "$(dirname "$0")/lib.sh"
 
 # Query texts unique to this run (a killed earlier run may have left its queries running).
-QA="select pg_sleep(30) as a_$$"
+# A runs on the master (hint), B on a replica: the cancel must reach the right node.
+QA="/* pgrelay:primary */ select pg_sleep(30) as a_$$"
 QB="select 42 as b_$$, pg_sleep(5)"
 
 active_query_count() {
-	mval "select count(*) from pg_stat_activity where state = 'active' and query = '$1'"
+	nodes_sum "select count(*) from pg_stat_activity where state = 'active' and query = '$1'"
 }
 query_is_running() {
 	[ "$(active_query_count "$1")" = 1 ]
@@ -62,7 +63,7 @@ def cancel(pid, key):
     check_eq(s.recv(100), b"", "answer to a CancelRequest")
     s.close()
 
-sql = "select 'slept', pg_sleep(2) as w_%d" % os.getpid()
+sql = "/* pgrelay:primary */ select 'slept', pg_sleep(2) as w_%d" % os.getpid()
 c.send(msg(b"Q", cstr(sql)))
 wait_running(sql)
 cancel(c.pid, (c.key + 1) & 0xffffffff)
@@ -70,7 +71,7 @@ cancel((c.pid + 1) & 0xffffffff, c.key)
 res = c.results()
 check_eq(res[0][1], [("slept", "")], "query with a wrong-key cancel completes")
 
-sql = "select pg_sleep(20) as c_%d" % os.getpid()
+sql = "/* pgrelay:primary */ select pg_sleep(20) as c_%d" % os.getpid()
 c.send(msg(b"Q", cstr(sql)))
 wait_running(sql)
 t0 = time.monotonic()

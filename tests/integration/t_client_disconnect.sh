@@ -69,7 +69,7 @@ EOF
 assert_eq "$(mval "select string_agg(id::text, ',') from it_disc")" 2 "only B's row is there"
 
 # ---- 2. killed while a query runs
-QA="select pg_sleep(30) as killed_$$"
+QA="/* pgrelay:primary */ select pg_sleep(30) as killed_$$"
 a_pid=$(QA=$QA py "$port" <<'EOF'
 import signal
 a = Conn(int(sys.argv[1])).login()

@@ -54,7 +54,7 @@ new_client(pid, "in a transaction").close()
 # while a query runs
 c = Conn().login()
 pid = c.value("select pg_backend_pid()")
-sql = "select pg_sleep(20) as t_%d" % os.getpid()
+sql = "/* pgrelay:primary */ select pg_sleep(20) as t_%d" % os.getpid()
 c.send(msg(b"Q", cstr(sql)))
 wait_running(sql)
 t0 = time.monotonic()

@@ -1,10 +1,13 @@
 /*
  * test_config.c - unit tests for the configuration loader and the auth file
  * parser (proxy/config.c): a full file, defaults, every key type's good and
- * bad values, sections, nodes, [databases] mappings, exact error messages
- * with line numbers, relative auth_file resolution and userlist parsing.
+ * bad values, sections, nodes (weights by role), [databases] mappings, the
+ * read_only_functions / write_functions lists and config_func_listed(),
+ * exact error messages with line numbers, relative auth_file resolution and
+ * userlist parsing.
  */
 #include "config.h"
+#include "balance.h" /* BalancePolicy values behind Config.load_balance */
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -103,41 +106,51 @@ static const char *tmp_write_str(const char *name, const char *text)
 /* ---- a complete file ------------------------------------------------------ */
 
 static const char full_text[] =
-    "; pgrelay test configuration\n"				   /* 1 */
-    "# hash comments too\n"					   /* 2 */
-    "[pgrelay]\n"						   /* 3 */
-    "listen_addr = 127.0.0.1, ::1 ,10.0.0.1\n"			   /* 4 */
-    "listen_port = 7432\n"					   /* 5 */
-    "auth_type = md5\n"						   /* 6 */
-    "auth_file = /etc/pgrelay/userlist.txt\n"			   /* 7 */
-    "pool_size = 7\n"						   /* 8 */
-    "max_client_conn = 250\n"					   /* 9 */
-    "max_message_size = 16MB\n"					   /* 10 */
-    "connect_timeout = 2.5\n"					   /* 11 */
-    "client_login_timeout = 15\n"				   /* 12 */
-    "server_idle_timeout = 0\n"					   /* 13 */
-    "client_idle_timeout = 3600\n"				   /* 14 */
-    "query_wait_timeout = 0.25\n"				   /* 15 */
-    "shutdown_timeout = 10 ; inline comment\n"			   /* 16 */
-    "server_reset_query = RESET ALL\n"				   /* 17 */
-    "log_level = debug\n"					   /* 18 */
-    "\n"							   /* 19 */
-    "[node.primary]\n"						   /* 20 */
-    "host = 10.1.0.1\n"						   /* 21 */
-    "port = 5432\n"						   /* 22 */
-    "role = master\n"						   /* 23 */
-    "[node.replica-1]\n"					   /* 24 */
-    "host = db-replica.example\n"				   /* 25 */
-    "port = 5433\n"						   /* 26 */
-    "role = replica\n"						   /* 27 */
-    "[node.r_2]\n"						   /* 28 */
-    "port = 5434\n"						   /* 29 */
-    "host = ::1\n"						   /* 30 */
-    "[databases]\n"						   /* 31 */
-    "app = dbname=app_prod user=app password=s3cret pool_size=5\n" /* 32 */
-    "quoted = user='my user' password='it''s a secret'\n"	   /* 33 */
-    "empty =\n"							   /* 34 */
-    "* = dbname=fallback\n";					   /* 35 */
+    "; pgrelay test configuration\n"				      /* 1 */
+    "# hash comments too\n"					      /* 2 */
+    "[pgrelay]\n"						      /* 3 */
+    "listen_addr = 127.0.0.1, ::1 ,10.0.0.1\n"			      /* 4 */
+    "listen_port = 7432\n"					      /* 5 */
+    "auth_type = md5\n"						      /* 6 */
+    "auth_file = /etc/pgrelay/userlist.txt\n"			      /* 7 */
+    "pool_size = 7\n"						      /* 8 */
+    "max_client_conn = 250\n"					      /* 9 */
+    "max_message_size = 16MB\n"					      /* 10 */
+    "connect_timeout = 2.5\n"					      /* 11 */
+    "client_login_timeout = 15\n"				      /* 12 */
+    "server_idle_timeout = 0\n"					      /* 13 */
+    "client_idle_timeout = 3600\n"				      /* 14 */
+    "query_wait_timeout = 0.25\n"				      /* 15 */
+    "shutdown_timeout = 10 ; inline comment\n"			      /* 16 */
+    "server_reset_query = RESET ALL\n"				      /* 17 */
+    "log_level = debug\n"					      /* 18 */
+    "route_reads = off\n"					      /* 19 */
+    "load_balance = Least_Conn\n"				      /* 20 */
+    "read_only_functions = now_utc, geo.\"Distance\",\"Has,Comma\"\n" /* 21 */
+    "write_functions = public.Bump_Counter , audit.log\n"	      /* 22 */
+    "monitor_user = pgrelay_mon\n"				      /* 23 */
+    "monitor_password = mon secret\n"				      /* 24 */
+    "function_cache_ttl = 60\n"					      /* 25 */
+    "replica_retry_interval = 0.5\n"				      /* 26 */
+    "\n"							      /* 27 */
+    "[node.primary]\n"						      /* 28 */
+    "host = 10.1.0.1\n"						      /* 29 */
+    "port = 5432\n"						      /* 30 */
+    "role = master\n"						      /* 31 */
+    "weight = 2\n"						      /* 32 */
+    "[node.replica-1]\n"					      /* 33 */
+    "host = db-replica.example\n"				      /* 34 */
+    "port = 5433\n"						      /* 35 */
+    "weight = 0\n"						      /* 36 */
+    "role = replica\n"						      /* 37 */
+    "[node.r_2]\n"						      /* 38 */
+    "port = 5434\n"						      /* 39 */
+    "host = ::1\n"						      /* 40 */
+    "[databases]\n"						      /* 41 */
+    "app = dbname=app_prod user=app password=s3cret pool_size=5\n"    /* 42 */
+    "quoted = user='my user' password='it''s a secret'\n"	      /* 43 */
+    "empty =\n"							      /* 44 */
+    "* = dbname=fallback\n";					      /* 45 */
 
 Test(config, full_file)
 {
@@ -163,22 +176,45 @@ Test(config, full_file)
 	cr_expect_eq(cfg->shutdown_timeout, 10 * USEC_PER_SEC);
 	cr_expect_str_eq(cfg->server_reset_query, "RESET ALL");
 	cr_expect_eq(cfg->log_level, LOG_DEBUG);
+	cr_expect_not(cfg->route_reads);
+	cr_expect_eq(cfg->load_balance, BAL_LEAST_CONN);
+	cr_expect_str_eq(cfg->read_only_functions, "now_utc, geo.\"Distance\",\"Has,Comma\"");
+	cr_assert_eq(cfg->nread_only_funcs, 3);
+	cr_expect_str_eq(cfg->read_only_funcs[0].schema, "");
+	cr_expect_str_eq(cfg->read_only_funcs[0].name, "now_utc");
+	cr_expect_str_eq(cfg->read_only_funcs[1].schema, "geo");
+	cr_expect_str_eq(cfg->read_only_funcs[1].name, "Distance");
+	cr_expect_str_eq(cfg->read_only_funcs[2].schema, "");
+	cr_expect_str_eq(cfg->read_only_funcs[2].name, "Has,Comma");
+	cr_expect_str_eq(cfg->write_functions, "public.Bump_Counter , audit.log");
+	cr_assert_eq(cfg->nwrite_funcs, 2);
+	cr_expect_str_eq(cfg->write_funcs[0].schema, "public");
+	cr_expect_str_eq(cfg->write_funcs[0].name, "bump_counter");
+	cr_expect_str_eq(cfg->write_funcs[1].schema, "audit");
+	cr_expect_str_eq(cfg->write_funcs[1].name, "log");
+	cr_expect_str_eq(cfg->monitor_user, "pgrelay_mon");
+	cr_expect_str_eq(cfg->monitor_password, "mon secret");
+	cr_expect_eq(cfg->function_cache_ttl, 60 * USEC_PER_SEC);
+	cr_expect_eq(cfg->replica_retry_interval, 500000);
 
 	cr_assert_eq(cfg->nnodes, 3);
 	cr_expect_str_eq(cfg->nodes[0].name, "primary");
 	cr_expect_str_eq(cfg->nodes[0].host, "10.1.0.1");
 	cr_expect_eq(cfg->nodes[0].port, 5432);
 	cr_expect_eq(cfg->nodes[0].role, ROLE_MASTER);
-	cr_expect_eq(cfg->nodes[0].line, 20);
+	cr_expect_eq(cfg->nodes[0].line, 28);
+	cr_expect_eq(cfg->nodes[0].weight, 2, "a master with a weight serves reads");
 	cr_expect_str_eq(cfg->nodes[1].name, "replica-1");
 	cr_expect_str_eq(cfg->nodes[1].host, "db-replica.example");
 	cr_expect_eq(cfg->nodes[1].port, 5433);
 	cr_expect_eq(cfg->nodes[1].role, ROLE_REPLICA);
-	cr_expect_eq(cfg->nodes[1].line, 24);
+	cr_expect_eq(cfg->nodes[1].line, 33);
+	cr_expect_eq(cfg->nodes[1].weight, 0);
 	cr_expect_str_eq(cfg->nodes[2].name, "r_2");
 	cr_expect_str_eq(cfg->nodes[2].host, "::1");
 	cr_expect_eq(cfg->nodes[2].port, 5434);
 	cr_expect_eq(cfg->nodes[2].role, ROLE_REPLICA, "role defaults to replica");
+	cr_expect_eq(cfg->nodes[2].weight, 1, "a replica's weight defaults to 1");
 	cr_expect_eq(config_master(cfg), &cfg->nodes[0]);
 
 	cr_assert_eq(cfg->ndatabases, 4);
@@ -227,6 +263,14 @@ Test(config, full_file_key_at)
 	    {"shutdown_timeout", "10"},
 	    {"server_reset_query", "RESET ALL"},
 	    {"log_level", "debug"},
+	    {"route_reads", "off"},
+	    {"load_balance", "least_conn"},
+	    {"read_only_functions", "now_utc, geo.\"Distance\",\"Has,Comma\""},
+	    {"write_functions", "public.Bump_Counter , audit.log"},
+	    {"monitor_user", "pgrelay_mon"},
+	    {"monitor_password", "mon secret"},
+	    {"function_cache_ttl", "60"},
+	    {"replica_retry_interval", "0.5"},
 	};
 	Config *cfg = expect_load("full", full_text);
 	const char *sec, *name;
@@ -287,6 +331,14 @@ Test(config, defaults)
 	    {"shutdown_timeout", "30"},
 	    {"server_reset_query", "DISCARD ALL"},
 	    {"log_level", "info"},
+	    {"route_reads", "on"},
+	    {"load_balance", "round_robin"},
+	    {"read_only_functions", ""},
+	    {"write_functions", ""},
+	    {"monitor_user", ""},
+	    {"monitor_password", ""},
+	    {"function_cache_ttl", "300"},
+	    {"replica_retry_interval", "5"},
 	};
 	Config *cfg = expect_load("defaults", HEAD NODE0);
 	char value[256];
@@ -306,6 +358,17 @@ Test(config, defaults)
 	cr_expect_eq(cfg->shutdown_timeout, 30 * USEC_PER_SEC);
 	cr_expect_str_eq(cfg->server_reset_query, "DISCARD ALL");
 	cr_expect_eq(cfg->log_level, LOG_INFO);
+	cr_expect(cfg->route_reads);
+	cr_expect_eq(cfg->load_balance, BAL_ROUND_ROBIN);
+	cr_expect_str_eq(cfg->read_only_functions, "");
+	cr_expect_eq(cfg->nread_only_funcs, 0);
+	cr_expect_str_eq(cfg->write_functions, "");
+	cr_expect_eq(cfg->nwrite_funcs, 0);
+	cr_expect_str_eq(cfg->monitor_user, "");
+	cr_expect_str_eq(cfg->monitor_password, "");
+	cr_expect_eq(cfg->function_cache_ttl, 300 * USEC_PER_SEC);
+	cr_expect_eq(cfg->replica_retry_interval, 5 * USEC_PER_SEC);
+	cr_expect_eq(cfg->nodes[0].weight, 0, "the master serves no reads by default");
 	cr_expect_eq(cfg->ndatabases, 0);
 	cr_expect_null(config_find_database(cfg, "app"));
 
@@ -363,7 +426,7 @@ Test(config, example_file_matches_defaults)
 		}
 	}
 	fclose(f);
-	cr_expect_eq(checked, 15, "every [pgrelay] key is in proxy.ini.example");
+	cr_expect_eq(checked, 23, "every [pgrelay] key is in proxy.ini.example");
 }
 
 /* ---- good and bad values for every key type ---------------------------------- */
@@ -406,6 +469,33 @@ static const ValueCase good_values[] = {
     {"log_level", "error", "error"},
     {"log_level", "WARNING", "warning"},
     {"log_level", "debug", "debug"},
+    {"route_reads", "on", "on"},
+    {"route_reads", "OFF", "off"},
+    {"route_reads", "true", "on"},
+    {"route_reads", "False", "off"},
+    {"route_reads", "YES", "on"},
+    {"route_reads", "no", "off"},
+    {"route_reads", "1", "on"},
+    {"route_reads", "0", "off"},
+    {"load_balance", "round_robin", "round_robin"},
+    {"load_balance", "WEIGHTED", "weighted"},
+    {"load_balance", "least_conn", "least_conn"},
+    {"load_balance", "Least_Latency", "least_latency"},
+    {"load_balance", "ip_hash", "ip_hash"},
+    {"read_only_functions", "", ""},
+    {"read_only_functions", "f", "f"},
+    {"read_only_functions", "F ,  s.G,\"H I\"", "F ,  s.G,\"H I\""},
+    {"write_functions", "\"a;b\", x$1", "\"a;b\", x$1"},
+    {"monitor_user", "mon", "mon"},
+    {"monitor_user", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+    {"monitor_password", "s3cret with blanks", "s3cret with blanks"},
+    {"function_cache_ttl", "1", "1"},
+    {"function_cache_ttl", "1.5", "1.5"},
+    {"function_cache_ttl", "86400", "86400"},
+    {"replica_retry_interval", "0.1", "0.1"},
+    {"replica_retry_interval", "3600", "3600"},
+    {"replica_retry_interval", ".25", "0.25"},
 };
 
 Test(config, good_values)
@@ -433,6 +523,15 @@ Test(config, good_values)
 #define E_ADDR "expected numeric IPv4/IPv6 addresses or '*', got "
 #define E_LIST "expected a comma-separated list of numeric IPv4/IPv6 addresses or '*', got "
 #define E_LEVEL "expected error, warning, info or debug, got "
+#define E_BOOL "expected on or off (or true/false, yes/no, 1/0), got "
+#define E_BAL "expected round_robin, weighted, least_conn, least_latency or ip_hash, got "
+#define E_TTL "expected a duration in seconds from 1 to 86400, got "
+#define E_RETRY "expected a duration in seconds from 0.1 to 3600, got "
+#define E_FEMPTY "expected a comma-separated list of function names, got an empty entry in "
+#define E_FBAD                                                                                     \
+	"': expected name or schema.name, each of letters, digits, _ and $ (not starting with a "  \
+	"digit or $) or double-quoted"
+#define NAME64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const ValueCase bad_values[] = {
     /* int */
@@ -502,6 +601,64 @@ static const ValueCase bad_values[] = {
     {"listen_addr",
      "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff:0000",
      E_ADDR "'1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff:0000'"},
+    /* bool */
+    {"route_reads", "", E_BOOL "''"},
+    {"route_reads", "2", E_BOOL "'2'"},
+    {"route_reads", "onn", E_BOOL "'onn'"},
+    {"route_reads", "o", E_BOOL "'o'"},
+    {"route_reads", "enabled", E_BOOL "'enabled'"},
+    {"route_reads", "on off", E_BOOL "'on off'"},
+    /* load_balance */
+    {"load_balance", "random", E_BAL "'random'"},
+    {"load_balance", "", E_BAL "''"},
+    {"load_balance", "round-robin", E_BAL "'round-robin'"},
+    /* durations */
+    {"function_cache_ttl", "0", E_TTL "'0'"},
+    {"function_cache_ttl", "0.999999", E_TTL "'0.999999'"},
+    {"function_cache_ttl", "86401", E_TTL "'86401'"},
+    {"function_cache_ttl", "", E_TTL "''"},
+    {"function_cache_ttl", "5m", E_TTL "'5m'"},
+    {"replica_retry_interval", "0", E_RETRY "'0'"},
+    {"replica_retry_interval", "0.099999", E_RETRY "'0.099999'"},
+    {"replica_retry_interval", "3600.000001", E_RETRY "'3600.000001'"},
+    {"replica_retry_interval", "-5", E_RETRY "'-5'"},
+    /* strings */
+    {"monitor_user", NAME64, "expected at most 63 characters, got 64"},
+    /* function lists */
+    {"read_only_functions", "f,", E_FEMPTY "'f,'"},
+    {"read_only_functions", ",f", E_FEMPTY "',f'"},
+    {"read_only_functions", "f, ,g", E_FEMPTY "'f, ,g'"},
+    {"write_functions", "f,,g", E_FEMPTY "'f,,g'"},
+    {"read_only_functions", "1f", "bad function name '1f" E_FBAD},
+    {"read_only_functions", "$f", "bad function name '$f" E_FBAD},
+    {"read_only_functions", "ok, f g", "bad function name 'f g" E_FBAD},
+    {"read_only_functions", "f()", "bad function name 'f()" E_FBAD},
+    {"read_only_functions", "f-g", "bad function name 'f-g" E_FBAD},
+    {"read_only_functions", "a.b.c", "bad function name 'a.b.c" E_FBAD},
+    {"read_only_functions", ".f", "bad function name '.f" E_FBAD},
+    {"read_only_functions", "s.", "bad function name 's." E_FBAD},
+    {"read_only_functions", "s .f", "bad function name 's .f" E_FBAD},
+    {"read_only_functions", "s. f", "bad function name 's. f" E_FBAD},
+    {"read_only_functions", "\"a\"b", "bad function name '\"a\"b" E_FBAD},
+    {"read_only_functions", "s.1f, g", "bad function name 's.1f" E_FBAD},
+    {"write_functions", "x, 'f'", "bad function name ''f'" E_FBAD},
+    {"read_only_functions", "\"f", "bad function name '\"f': missing closing quote"},
+    {"read_only_functions", "\"f, g", "bad function name '\"f, g': missing closing quote"},
+    {"read_only_functions", "s.\"f\"\"", "bad function name 's.\"f\"\"': missing closing quote"},
+    {"read_only_functions", "\"\"",
+     "bad function name '\"\"': a quoted identifier cannot be empty"},
+    {"read_only_functions", "s.\"\"",
+     "bad function name 's.\"\"': a quoted identifier cannot be empty"},
+    {"read_only_functions", NAME64,
+     "bad function name '" NAME64 "': an identifier is at most 63 bytes"},
+    {"read_only_functions", "\"" NAME64 "\"",
+     "bad function name '\"" NAME64 "\"': an identifier is at most 63 bytes"},
+    {"read_only_functions", NAME64 ".f",
+     "bad function name '" NAME64 ".f': an identifier is at most 63 bytes"},
+    {"read_only_functions", "f, g, F", "function 'F' is listed twice"},
+    {"read_only_functions", "s.f, S.F", "function 'S.F' is listed twice"},
+    {"read_only_functions", "\"f\", f", "function 'f' is listed twice"},
+    {"write_functions", "\"s\".\"f\", s.f", "function 's.f' is listed twice"},
 };
 
 Test(config, bad_values)
@@ -536,8 +693,8 @@ static const ErrorCase error_cases[] = {
      "test.ini:3: key 'listen': unknown key in section [pgrelay]"},
     {"key names are case-sensitive", "[pgrelay]\nPool_Size = 1\n" NODE0,
      "test.ini:2: key 'Pool_Size': unknown key in section [pgrelay]"},
-    {"unknown node key", "[pgrelay]\nauth_type = trust\n" NODE0 "weight = 2\n",
-     "test.ini:7: key 'weight': unknown key in section [node.n0]"},
+    {"unknown node key", "[pgrelay]\nauth_type = trust\n" NODE0 "priority = 2\n",
+     "test.ini:7: key 'priority': unknown key in section [node.n0]"},
     {"key outside any section", "pool_size = 3\n" HEAD NODE0,
      "test.ini:1: key 'pool_size': must be inside a section such as [pgrelay]"},
     {"duplicate key", "[pgrelay]\nauth_type = trust\npool_size = 1\n\npool_size = 2\n" NODE0,
@@ -580,6 +737,16 @@ static const ErrorCase error_cases[] = {
      "test.ini:3: key 'port': expected an integer from 1 to 65535, got '0'"},
     {"bad role", "[node.n0]\nhost = h\nrole = primary\n",
      "test.ini:3: key 'role': expected master or replica, got 'primary'"},
+    {"weight too large", "[node.n0]\nhost = h\nweight = 1001\n",
+     "test.ini:3: key 'weight': expected an integer from 0 to 1000, got '1001'"},
+    {"negative weight", "[node.n0]\nhost = h\nweight = -1\n",
+     "test.ini:3: key 'weight': expected an integer from 0 to 1000, got '-1'"},
+    {"weight not an integer", "[node.n0]\nweight = 1.5\n",
+     "test.ini:2: key 'weight': expected an integer from 0 to 1000, got '1.5'"},
+    {"empty weight", "[node.n0]\nweight =\n",
+     "test.ini:2: key 'weight': expected an integer from 0 to 1000, got ''"},
+    {"duplicate weight", "[pgrelay]\nauth_type = trust\n" NODE0 "weight = 1\nweight = 2\n",
+     "test.ini:8: key 'weight': duplicate key (first set on line 7)"},
     {"empty host", "[node.n0]\nhost =\n",
      "test.ini:2: key 'host': expected a host name or numeric address of at most 255 "
      "characters, got ''"},
@@ -681,6 +848,195 @@ Test(config, long_node_name)
 	cr_expect_str_eq(cfg->nodes[0].name,
 			 "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU");
 	cr_expect_str_eq(config_master(cfg)->name, cfg->nodes[0].name);
+	config_free(cfg);
+}
+
+/* ---- read routing: function lists, node weights ------------------------------- */
+
+typedef struct FuncListCase {
+	const char *value;
+	size_t n;
+	const char *expect[4][2]; /* schema, name */
+} FuncListCase;
+
+static const FuncListCase func_lists[] = {
+    {"", 0, {{NULL}}},
+    {"f", 1, {{"", "f"}}},
+    {"Now_UTC", 1, {{"", "now_utc"}}},
+    {"  Foo ,bar,  baz  ", 3, {{"", "foo"}, {"", "bar"}, {"", "baz"}}},
+    {"_x, x1, x$y, a_$9", 4, {{"", "_x"}, {"", "x1"}, {"", "x$y"}, {"", "a_$9"}}},
+    {"public.now_utc", 1, {{"public", "now_utc"}}},
+    {"Public.Area, geo.Dist_2$", 2, {{"public", "area"}, {"geo", "dist_2$"}}},
+    {"f, s.f", 2, {{"", "f"}, {"s", "f"}}},
+    {"\"MyFunc\"", 1, {{"", "MyFunc"}}},
+    {"\"My\"\"Func\"\"\"", 1, {{"", "My\"Func\""}}},
+    {"\"\"\"\"", 1, {{"", "\""}}},
+    {"\"a,b\", c", 2, {{"", "a,b"}, {"", "c"}}},
+    {"\"Sch ema\".\"F\"", 1, {{"Sch ema", "F"}}},
+    {"s.\"F\", \"S\".f", 2, {{"s", "F"}, {"S", "f"}}},
+    {"\"F\", F", 2, {{"", "F"}, {"", "f"}}},
+    {"\"1st\", \"with.dot\"", 2, {{"", "1st"}, {"", "with.dot"}}},
+    {"\"a;b\"", 1, {{"", "a;b"}}},
+    /* bytes >= 0x80 are letters; only ASCII is folded */
+    {"\xC3\x89t\xC3\xA9, Caf\xC3\xA9", 2, {{"", "\xC3\x89t\xC3\xA9"}, {"", "caf\xC3\xA9"}}},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaA",
+     1,
+     {{"", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}}},
+};
+
+/* Each list parses to the expected entries, in both keys, and is stored as written. */
+Test(config, function_lists)
+{
+	static const char *const keys[] = {"read_only_functions", "write_functions"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(func_lists); i++) {
+		const FuncListCase *c = &func_lists[i];
+
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			char text[1024];
+			Config *cfg;
+			const CfgFunc *list;
+			size_t n;
+
+			snprintf(text, sizeof(text), HEAD "%s = %s\n" NODE0, keys[k], c->value);
+			cfg = load(text);
+			cr_expect_not_null(cfg, "%s = %s: %s", keys[k], c->value, errbuf);
+			if (!cfg)
+				continue;
+			list = k == 0 ? cfg->read_only_funcs : cfg->write_funcs;
+			n = k == 0 ? cfg->nread_only_funcs : cfg->nwrite_funcs;
+			/* the text is kept as written, without the blanks around it */
+			snprintf(text, sizeof(text), "%s", c->value + strspn(c->value, " "));
+			while (text[0] && text[strlen(text) - 1] == ' ')
+				text[strlen(text) - 1] = '\0';
+			cr_expect_str_eq(k == 0 ? cfg->read_only_functions : cfg->write_functions,
+					 text);
+			cr_expect_eq(k == 0 ? cfg->nwrite_funcs : cfg->nread_only_funcs, 0);
+			cr_expect_eq(n, c->n, "%s = %s: %zu entries", keys[k], c->value, n);
+			for (size_t j = 0; j < n && j < c->n; j++) {
+				cr_expect_str_eq(list[j].schema, c->expect[j][0], "%s: entry %zu",
+						 c->value, j);
+				cr_expect_str_eq(list[j].name, c->expect[j][1], "%s: entry %zu",
+						 c->value, j);
+			}
+			config_free(cfg);
+		}
+	}
+}
+
+Test(config, func_listed)
+{
+	Config *cfg =
+	    expect_load("list", HEAD "read_only_functions = f, s.g, \"G\", \"T\".\"H\"\n" NODE0);
+	const CfgFunc *l = cfg->read_only_funcs;
+	size_t n = cfg->nread_only_funcs;
+
+	cr_assert_eq(n, 4);
+	/* an entry without a schema matches every call of that name */
+	cr_expect(config_func_listed(l, n, NULL, "f"));
+	cr_expect(config_func_listed(l, n, "s", "f"));
+	cr_expect(config_func_listed(l, n, "pg_catalog", "f"));
+	cr_expect_not(config_func_listed(l, n, NULL, "F"), "names are compared as folded");
+	/* an entry with a schema matches only calls qualified with it */
+	cr_expect(config_func_listed(l, n, "s", "g"));
+	cr_expect_not(config_func_listed(l, n, NULL, "g"));
+	cr_expect_not(config_func_listed(l, n, "", "g"));
+	cr_expect_not(config_func_listed(l, n, "S", "g"));
+	cr_expect_not(config_func_listed(l, n, "t", "g"));
+	cr_expect(config_func_listed(l, n, NULL, "G"));
+	cr_expect(config_func_listed(l, n, "x", "G"));
+	cr_expect(config_func_listed(l, n, "T", "H"));
+	cr_expect_not(config_func_listed(l, n, "t", "h"));
+	cr_expect_not(config_func_listed(l, n, NULL, "H"));
+	cr_expect_not(config_func_listed(l, n, NULL, "other"));
+	cr_expect_not(config_func_listed(l, 0, NULL, "f"));
+	cr_expect_not(config_func_listed(cfg->write_funcs, cfg->nwrite_funcs, NULL, "f"));
+	config_free(cfg);
+}
+
+/* No function may be in both lists; the key on the later line is named. */
+static const ErrorCase func_conflicts[] = {
+    {"same name, write later", HEAD "read_only_functions = a, f\nwrite_functions = b, F\n" NODE0,
+     "test.ini:4: key 'write_functions': function 'f' is also listed in read_only_functions "
+     "(line 3)"},
+    {"same name, read-only later",
+     HEAD "write_functions = f\n\nread_only_functions = \"f\"\n" NODE0,
+     "test.ini:5: key 'read_only_functions': function 'f' is also listed in write_functions "
+     "(line 3)"},
+    {"same qualified name", HEAD "read_only_functions = s.f\nwrite_functions = S.F\n" NODE0,
+     "test.ini:4: key 'write_functions': function 's.f' is also listed in read_only_functions "
+     "(line 3)"},
+    {"unqualified entry covers the qualified one",
+     HEAD "read_only_functions = s.f\nwrite_functions = f\n" NODE0,
+     "test.ini:4: key 'write_functions': function 'f' is also listed in read_only_functions "
+     "(as 's.f', line 3)"},
+    {"qualified entry later", HEAD "read_only_functions = f\nwrite_functions = x.f\n" NODE0,
+     "test.ini:4: key 'write_functions': function 'x.f' is also listed in "
+     "read_only_functions (as 'f', line 3)"},
+    {"quoted names are shown quoted",
+     HEAD "write_functions = \"My Func\"\nread_only_functions = x, \"My Func\"\n" NODE0,
+     "test.ini:4: key 'read_only_functions': function '\"My Func\"' is also listed in "
+     "write_functions (line 3)"},
+    {"quotes inside a name are doubled",
+     HEAD "write_functions = \"A\"\"b\"\nread_only_functions = \"A\"\"b\"\n" NODE0,
+     "test.ini:4: key 'read_only_functions': function '\"A\"\"b\"' is also listed in "
+     "write_functions (line 3)"},
+    {"keys in repeated [pgrelay] sections",
+     HEAD "read_only_functions = f\n" NODE0 "[pgrelay]\nwrite_functions = f\n",
+     "test.ini:9: key 'write_functions': function 'f' is also listed in read_only_functions "
+     "(line 3)"},
+};
+
+Test(config, function_in_both_lists)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(func_conflicts); i++)
+		expect_error(func_conflicts[i].what, func_conflicts[i].text, func_conflicts[i].msg);
+}
+
+/* Lists that only look alike load. */
+Test(config, function_lists_without_conflict)
+{
+	static const char *const pairs[][2] = {
+	    {"a.f", "b.f"}, {"\"F\"", "f"}, {"f", "g"}, {"s.f", "s.g"}, {"f", ""},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		char text[512];
+		Config *cfg;
+
+		snprintf(text, sizeof(text),
+			 HEAD "read_only_functions = %s\nwrite_functions = %s\n" NODE0, pairs[i][0],
+			 pairs[i][1]);
+		cfg = load(text);
+		cr_expect_not_null(cfg, "%s / %s: %s", pairs[i][0], pairs[i][1], errbuf);
+		config_free(cfg);
+	}
+}
+
+/* weight defaults by role, resolved after the section: role may come after weight. */
+Test(config, node_weights)
+{
+	Config *cfg = expect_load(
+	    "weights",
+	    "[pgrelay]\nauth_type = trust\n"
+	    "[node.r1]\nhost = h\nport = 1\n"				  /* replica, default */
+	    "[node.r2]\nhost = h\nport = 2\nrole = replica\n"		  /* replica, default */
+	    "[node.r3]\nweight = 0\nhost = h\nport = 3\n"		  /* replica, no reads */
+	    "[node.r4]\nhost = h\nport = 4\nweight = 1000\n"		  /* replica, max */
+	    "[node.m]\nweight = 3\nhost = h\nport = 5\nrole = master\n"); /* later role */
+	static const int expect[] = {1, 1, 0, 1000, 3};
+
+	cr_assert_eq(cfg->nnodes, ARRAY_SIZE(expect));
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++)
+		cr_expect_eq(cfg->nodes[i].weight, expect[i], "node %s", cfg->nodes[i].name);
+	cr_expect_eq(config_master(cfg), &cfg->nodes[4]);
+	config_free(cfg);
+
+	cfg = expect_load("master default", "[pgrelay]\nauth_type = trust\n"
+					    "[node.m]\nhost = h\nport = 1\nrole = master\n"
+					    "[node.r]\nhost = h\nport = 2\n");
+	cr_expect_eq(cfg->nodes[0].weight, 0, "the master serves no reads by default");
+	cr_expect_eq(cfg->nodes[1].weight, 1);
 	config_free(cfg);
 }
 

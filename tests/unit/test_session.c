@@ -29,7 +29,7 @@ static const char *replay_text(char *buf, size_t cap)
 	uint8_t raw[4096];
 	PgWriter w;
 	pgw_init_static(&w, raw, sizeof(raw));
-	session_guc_replay(&s, &w);
+	session_guc_replay(&s, false, &w);
 	cr_assert_not(w.failed);
 	cr_assert_eq(raw[0], 'Q');
 	cr_assert_eq(pg_get_u32(raw + 1), w.len - 1, "length field");
@@ -41,25 +41,26 @@ static const char *replay_text(char *buf, size_t cap)
 	return buf;
 }
 
-#define SET(name, stmt) cr_assert(session_guc_set(&s, name, stmt, strlen(stmt)))
+#define SET(name, stmt) cr_assert(session_guc_set(&s, name, stmt, strlen(stmt), 0))
+#define R "RESET SESSION AUTHORIZATION;RESET ROLE;RESET ALL;"
 
 Test(session, gucs_set_replace_reset_and_order)
 {
 	char buf[1024];
 	uint64_t v0 = s.guc_version;
 
-	cr_assert_str_eq(replay_text(buf, sizeof(buf)), "RESET ALL;");
+	cr_assert_str_eq(replay_text(buf, sizeof(buf)), R);
 	SET("search_path", "SET search_path = a, b");
 	SET("timezone", "set TimeZone to 'UTC'");
 	SET("role", "SET ROLE app");
 	cr_assert_gt(s.guc_version, v0);
 	cr_assert_str_eq(replay_text(buf, sizeof(buf)),
-			 "RESET ALL;SET search_path = a, b;set TimeZone to 'UTC';SET ROLE app;");
+			 R "SET search_path = a, b;set TimeZone to 'UTC';SET ROLE app;");
 
-	/* a new value replaces the old one in place */
+	/* a new value replaces the old one and moves to the end (last set, last replayed) */
 	SET("search_path", "SET search_path = c");
 	cr_assert_str_eq(replay_text(buf, sizeof(buf)),
-			 "RESET ALL;SET search_path = c;set TimeZone to 'UTC';SET ROLE app;");
+			 R "set TimeZone to 'UTC';SET ROLE app;SET search_path = c;");
 	cr_assert_str_eq(session_guc_get(&s, "timezone")->stmt, "set TimeZone to 'UTC'");
 
 	uint64_t v = s.guc_version;
@@ -68,12 +69,24 @@ Test(session, gucs_set_replace_reset_and_order)
 	session_guc_reset(&s, "timezone");
 	cr_assert_gt(s.guc_version, v);
 	cr_assert_null(session_guc_get(&s, "timezone"));
-	cr_assert_str_eq(replay_text(buf, sizeof(buf)), "RESET ALL;SET search_path = c;SET ROLE app;");
+	cr_assert_str_eq(replay_text(buf, sizeof(buf)), R "SET ROLE app;SET search_path = c;");
 
 	session_guc_reset_all(&s);
 	cr_assert_eq(s.ngucs, 0);
 	cr_assert_eq(s.bytes, 0);
-	cr_assert_str_eq(replay_text(buf, sizeof(buf)), "RESET ALL;");
+	cr_assert_str_eq(replay_text(buf, sizeof(buf)), R);
+}
+
+Test(session, replay_with_deallocate_all)
+{
+	uint8_t raw[256];
+	PgWriter w;
+	SET("work_mem", "SET work_mem = '8MB'");
+	pgw_init_static(&w, raw, sizeof(raw));
+	session_guc_replay(&s, true, &w);
+	cr_assert_not(w.failed);
+	raw[w.len - 1] = '\0';
+	cr_assert_str_eq((const char *)raw + 5, R "SET work_mem = '8MB';DEALLOCATE ALL;");
 }
 
 Test(session, guc_refuses_bad_input)
@@ -81,8 +94,8 @@ Test(session, guc_refuses_bad_input)
 	char longname[PG_NAME_MAX + 8];
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	cr_assert_not(session_guc_set(&s, longname, "SET x = 1", 9));
-	cr_assert_not(session_guc_set(&s, "x", "", 0));
+	cr_assert_not(session_guc_set(&s, longname, "SET x = 1", 9, 0));
+	cr_assert_not(session_guc_set(&s, "x", "", 0, 0));
 	cr_assert_eq(s.ngucs, 0);
 }
 
@@ -92,7 +105,7 @@ Test(session, replay_overflow_sets_failed)
 	PgWriter w;
 	SET("search_path", "SET search_path = a_rather_long_schema_name, another_one");
 	pgw_init_static(&w, raw, sizeof(raw));
-	session_guc_replay(&s, &w);
+	session_guc_replay(&s, false, &w);
 	cr_assert(w.failed);
 }
 
