@@ -20,13 +20,14 @@ SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links only the pure modules it tests.
-UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify
+UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify test_router
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
 test_config_OBJS  = proxy/log.c proxy/config.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
 test_classify_OBJS = proxy/log.c proxy/classify.c proxy/sqllex.c
 test_balance_OBJS = proxy/log.c proxy/balance.c
 test_session_OBJS = proxy/log.c proxy/buf.c proxy/session.c
+test_router_OBJS = proxy/log.c proxy/router.c proxy/classify.c proxy/sqllex.c
 
 .PHONY: all check test test-integration test-regress asan valgrind fuzz deps demo demo-stop \
         bench format format-check clean

@@ -41,7 +41,11 @@ const char *router_dest_name(RouteDest d)
 
 void router_summary_init(UnitSummary *u)
 {
-	*u = (UnitSummary){.all_read = true, .txn_reads = true, .cls = SC_EMPTY, .reason = CR_EMPTY};
+	*u = (UnitSummary){.all_read = true,
+			   .txn_reads = true,
+			   .soft_writes = true,
+			   .cls = SC_EMPTY,
+			   .reason = CR_EMPTY};
 }
 
 void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t flags)
@@ -60,6 +64,8 @@ void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t fla
 	case SC_BEGIN:
 		if (!u->begins)
 			u->begin_flags = flags;
+		else
+			u->txn_reads = false; /* a second transaction in one text: keep it simple */
 		u->begins = true;
 		break;
 	case SC_END:
@@ -83,9 +89,14 @@ void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t fla
 	default:
 		break;
 	}
-	if (u->begins && cls != SC_BEGIN && !read && cls != SC_TXN && cls != SC_END &&
-	    !(cls == SC_SET_TXN && !(flags & SF_SESSION_CHARS)))
+	/* what may run inside a read-only transaction on a replica */
+	if (!read && cls != SC_BEGIN && cls != SC_TXN && cls != SC_END &&
+	    !(cls == SC_SET_TXN &&
+	      !(flags & (SF_SESSION_CHARS | SF_SERIALIZABLE | SF_READ_WRITE))))
 		u->txn_reads = false;
+	if (!read && !(cls == SC_WRITE &&
+		       (reason == CR_UNKNOWN_FUNCTION || reason == CR_MASTER_STATS)))
+		u->soft_writes = false;
 	if (!read)
 		u->all_read = false;
 }
@@ -118,6 +129,10 @@ RouteDecision router_decide(const RouteInput *in)
 		return decide(DEST_MASTER, RR_PINNED);
 	if (u->hint_master)
 		return decide(DEST_MASTER, RR_HINT_PRIMARY);
+	/* even an implicit transaction is SERIALIZABLE then: a hot standby refuses it */
+	if (in->session_serializable &&
+	    !(u->begins && (u->begin_flags & SF_REPEATABLE_READ)))
+		return decide(DEST_MASTER, RR_SERIALIZABLE);
 	if (u->begins) {
 		uint32_t f = u->begin_flags;
 		bool ro = (f & SF_READ_ONLY) || (in->session_read_only && !(f & SF_READ_WRITE));
@@ -134,8 +149,7 @@ RouteDecision router_decide(const RouteInput *in)
 		return read_dest(in, u->hint_replica ? RR_HINT_REPLICA : RR_READ);
 	if (u->hint_replica) {
 		/* the application knows better than "cannot prove it": a write is refused */
-		if (u->cls == SC_WRITE &&
-		    (u->reason == CR_UNKNOWN_FUNCTION || u->reason == CR_MASTER_STATS))
+		if (u->soft_writes && !u->begins)
 			return read_dest(in, RR_HINT_REPLICA);
 		return decide(DEST_MASTER, RR_HINT_REFUSED);
 	}

@@ -50,7 +50,8 @@ typedef struct UnitSummary {
 	bool all_read;	    /* every statement SC_READ or SC_EMPTY (true while n == 0) */
 	bool begins;	    /* some statement is SC_BEGIN */
 	uint32_t begin_flags; /* flags of the first SC_BEGIN */
-	bool txn_reads;	    /* after the BEGIN: only reads, txn control and SET TRANSACTION */
+	bool txn_reads;	    /* only reads, one BEGIN, COMMIT/ROLLBACK/SAVEPOINT, harmless SET TRANSACTION */
+	bool soft_writes;   /* every non-read is an unknown function or a statistics read */
 	bool ends;	    /* some statement is SC_END */
 	bool rollback;	    /* the last SC_END is a ROLLBACK / ABORT */
 	bool chain;	    /* the last SC_END has AND CHAIN */

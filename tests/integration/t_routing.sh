@@ -210,3 +210,28 @@ if grep -E "ERROR|25006" "$XP_DIR/pgrelay.log" | grep -v "misroute" | grep -q 25
 fi
 note "routing counters:"
 grep "route-stats:" "$XP_DIR/pgrelay.log" | sed -e 's/.*route-stats: /#   /'
+
+# ---- psycopg2 ------------------------------------------------------------------------------
+$PY - "$XP_PORT" "$MASTER_PORT" "$R1" "$R2" <<'PYEOF'
+import sys
+import psycopg2
+xp, master, r1, r2 = (int(a) for a in sys.argv[1:5])
+def port(cur):
+    cur.execute("select current_setting('port')::int")
+    return cur.fetchone()[0]
+c = psycopg2.connect(host="127.0.0.1", port=xp, user="postgres", password="postgres", dbname="postgres")
+c.autocommit = True
+cur = c.cursor()
+assert port(cur) in (r1, r2), "psycopg2 autocommit read on a replica"
+cur.execute("insert into rt.log (what) values (%s) returning current_setting('port')::int", ("psy",))
+assert cur.fetchone()[0] == master, "psycopg2 autocommit write on the master"
+c.autocommit = False
+assert port(cur) == master, "psycopg2 default transaction (BEGIN) on the master"
+c.commit()
+c.set_session(readonly=True)
+p = port(cur)
+assert p in (r1, r2), "psycopg2 read-only session on a replica: %d" % p
+c.commit()
+c.close()
+print("psycopg2: ok")
+PYEOF
