@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { NET_WAIT, NET_COMMIT, NET_MISROUTE };
+enum { NET_WAIT, NET_COMMIT, NET_MISROUTE, NET_DYING };
 
 static void note_param(Client *cl, const char *name, const char *value)
 {
@@ -155,7 +155,7 @@ static void backend_lost(Client *cl, Backend *b)
 }
 
 /* A net unit's responses so far: is its fate known? */
-static int net_check(Client *cl, Conn *s)
+static int net_check(Client *cl, Conn *s, size_t *dying_end)
 {
 	size_t off = s->in_pos;
 
@@ -180,9 +180,17 @@ static int net_check(Client *cl, Conn *s)
 			off += total;
 			continue;
 		case PQ_ERROR:
-			if (pgproto_parse_error(p + PG_HDR_LEN, total - PG_HDR_LEN, &ef) &&
-			    ef.sqlstate && strcmp(ef.sqlstate, "25006") == 0 && rerun_possible(cl))
+			if (!pgproto_parse_error(p + PG_HDR_LEN, total - PG_HDR_LEN, &ef) ||
+			    !rerun_possible(cl))
+				return NET_COMMIT;
+			if (ef.sqlstate && strcmp(ef.sqlstate, "25006") == 0)
 				return NET_MISROUTE;
+			/* the replica is going away (terminated, shut down) before answering */
+			if (ef.severity &&
+			    (strcmp(ef.severity, "FATAL") == 0 || strcmp(ef.severity, "PANIC") == 0)) {
+				*dying_end = off + total;
+				return NET_DYING;
+			}
 			return NET_COMMIT;
 		default:
 			return NET_COMMIT;
@@ -293,9 +301,15 @@ static void pump_backend(Client *cl, Backend *b)
 			return;
 		}
 		if (u && u->net) {
-			int r = net_check(cl, s);
+			size_t dying_end = 0;
+			int r = net_check(cl, s, &dying_end);
 			if (r == NET_WAIT)
 				break;
+			if (r == NET_DYING) {
+				/* drop what it said (nothing was forwarded): its EOF reruns the unit */
+				s->in_pos = dying_end;
+				continue;
+			}
 			u->net = false;
 			cl->net_units--;
 			u->misroute = r == NET_MISROUTE;

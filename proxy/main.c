@@ -163,6 +163,7 @@ int main(int argc, char **argv)
 
 	listener_stop();
 	authfile_free(&af);
+	funccache_free();
 	config_free(cfg);
 	topology_free();
 	return 0;

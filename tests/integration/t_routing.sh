@@ -235,3 +235,50 @@ c.commit()
 c.close()
 print("psycopg2: ok")
 PYEOF
+
+# ---- a SET inside a transaction with savepoints pins the session ------------------------
+out=$("${P[@]}" -At -c "begin" -c "savepoint a" -c "set work_mem = '5MB'" -c "commit" \
+	-c "select current_setting('port'), current_setting('work_mem')")
+expect_master "${out%%|*}" "a read after a SET in a transaction with savepoints (pinned)"
+assert_eq "${out#*|}" "5MB" "the SET survived"
+
+# ---- replicas that refuse connections: reads go to the master, no error ----------------
+dead=$TMP/dead
+mkdir -p "$dead"
+dead_port=$(free_port_block 1)
+awk -v p="$dead_port" '$1 == "n0" { print; next } { print $1, p }' "$CLUSTER_DIR/ports" >"$dead/ports"
+proxy_write_ini "$dead" "$(free_port_block 1)"
+_EXTRA_DIRS+=("$dead")
+proxy_start "$dead" "$PGRELAY_BIN" || fail "pgrelay with dead replicas did not start"
+D=(psql -h 127.0.0.1 -p "$(proxy_port "$dead")" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1)
+for i in 1 2 3; do
+	out=$("${D[@]}" -At -c "$port_q") || fail "a read failed while no replica accepts connections"
+	expect_master "$out" "a read with every replica refusing connections (try $i)"
+done
+grep -q "no reads for" "$dead/pgrelay.log" || fail "the refusing replica was not reported"
+extra_proxy_stop "$dead"
+
+# ---- a replica terminated under an autocommit read: the read reruns on the master --------
+tag="survivor_$$"
+"${P[@]}" -At -c "select '$tag', pg_sleep(1.5), current_setting('port')" >"$TMP/survivor.out" 2>&1 &
+reader=$!
+bg_track "$reader"
+found_on_replica() {
+	local n pid
+	for n in n1 n2; do
+		pid=$(psql -h 127.0.0.1 -p "$(cluster_port "$CLUSTER_DIR" "$n")" -U postgres -d postgres \
+			-X -At -c "select pid from pg_stat_activity where query like '%''$tag''%' and pid <> pg_backend_pid()")
+		if [ -n "$pid" ]; then
+			victim_node=$n victim_pid=$pid
+			return 0
+		fi
+	done
+	return 1
+}
+wait_until 10 found_on_replica || fail "the read never started on a replica"
+psql -h 127.0.0.1 -p "$(cluster_port "$CLUSTER_DIR" "$victim_node")" -U postgres -d postgres -X -q \
+	-At -c "select pg_terminate_backend($victim_pid)" >/dev/null
+wait "$reader" || fail "the read failed when its replica went away: $(cat "$TMP/survivor.out")"
+IFS='|' read -r t _ p <"$TMP/survivor.out"
+assert_eq "$t" "$tag" "the rerun read's result"
+expect_master "$p" "a read rerun after its replica was terminated"
