@@ -151,6 +151,18 @@ struct Client {
 	RouteDest txn_dest;
 	bool txn_error, txn_savepoint;
 	EffectList unit_eff, txn_eff;
+	/*
+	 * A plain BEGIN pgrelay answered itself (defer_begin): the next unit,
+	 * folded onto defer_sum, decides where the transaction runs, and the
+	 * BEGIN is sent ahead of it. A transaction on the replica that has run
+	 * only BEGIN / SET TRANSACTION so far is tentative: its Query messages
+	 * (prelude) restart it on the master if it asks for READ WRITE.
+	 */
+	bool defer_begin, tentative;
+	UnitSummary defer_sum;
+	uint8_t *prelude;
+	size_t prelude_len, prelude_cap;
+	unsigned prelude_n;
 	const char *pin_reason; /* static string, NULL = not pinned */
 	bool sess_read_only, sess_serializable, startup_serializable, std_strings;
 	/* the client's unnamed prepared statement: a copy of its Parse */

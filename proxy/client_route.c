@@ -27,6 +27,7 @@ static double node_latency[ROUTER_MAX_NODES] = {-1, -1, -1, -1, -1, -1, -1, -1,
 static BalanceState balance_state;
 
 static void replica_ready(PoolWaiter *w, Server *sv);
+static void prelude_clear(Client *cl);
 static void replica_failed(PoolWaiter *w, const ServerError *err);
 
 /* ---- per-node state shared by sessions (the monitor takes this over later) ---- */
@@ -110,6 +111,7 @@ void client_route_free(Client *cl)
 	}
 	free(cl->unnamed);
 	free(cl->net);
+	free(cl->prelude);
 }
 
 void client_detach_servers(Client *cl)
@@ -518,6 +520,8 @@ void client_unit_done(Client *cl, const Unit *u, char status)
 	cl->in_txn = status != 'I';
 	if (cl->in_txn)
 		cl->txn_dest = (RouteDest)u->dest;
+	else if (cl->qlen == 0)
+		prelude_clear(cl);
 	if (status == 'E')
 		cl->txn_error = true;
 }
@@ -974,6 +978,122 @@ static bool reserve_client(Client *cl, size_t need)
 	return conn_in_reserve(&cl->conn, need);
 }
 
+/* ---- a deferred BEGIN and the tentative replica transaction ------------------------ */
+
+/* Query messages kept to restart a transaction elsewhere: BEGIN and a few SET TRANSACTIONs. */
+#define PRELUDE_MAX 4096
+
+static void prelude_clear(Client *cl)
+{
+	cl->prelude_len = 0;
+	cl->prelude_n = 0;
+	cl->tentative = false;
+}
+
+/* Appends a Query message; when it does not fit, the transaction can no longer move. */
+static void prelude_add(Client *cl, const uint8_t *msg, size_t len)
+{
+	if (cl->prelude_len + len > PRELUDE_MAX) {
+		prelude_clear(cl);
+		return;
+	}
+	if (!cl->prelude) {
+		cl->prelude = malloc(PRELUDE_MAX);
+		if (!cl->prelude) {
+			prelude_clear(cl);
+			return;
+		}
+		cl->prelude_cap = PRELUDE_MAX;
+	}
+	memcpy(cl->prelude + cl->prelude_len, msg, len);
+	cl->prelude_len += len;
+	cl->prelude_n++;
+	cl->tentative = true;
+}
+
+/* Sends the prelude's Query messages to b's server as one unit whose answers are dropped. */
+static bool send_prelude(Client *cl, Backend *b)
+{
+	Unit *u;
+
+	if (!conn_write(&b->sv->conn, cl->prelude, cl->prelude_len))
+		return oom(cl);
+	b->sv->pending += cl->prelude_n;
+	u = q_push(cl);
+	u->dest = (uint8_t)b->dest;
+	u->kind = UK_REPLAY;
+	u->zleft = (uint16_t)cl->prelude_n;
+	return true;
+}
+
+/* Ends the replica's half of a transaction that moves to the master. */
+static bool send_rollback(Client *cl, Backend *b)
+{
+	uint8_t buf[32];
+	PgWriter w;
+	Unit *u;
+
+	pgw_init_static(&w, buf, sizeof(buf));
+	pgw_query(&w, "ROLLBACK");
+	if (w.failed || !conn_write(&b->sv->conn, w.data, w.len))
+		return oom(cl);
+	b->sv->pending++;
+	u = q_push(cl);
+	u->dest = (uint8_t)b->dest;
+	u->kind = UK_REPLAY;
+	u->zleft = 1;
+	return true;
+}
+
+/*
+ * A plain BEGIN (or START TRANSACTION) alone in a Query with nothing in
+ * flight: pgrelay answers it and the next unit chooses the node, so that
+ * BEGIN; SET TRANSACTION READ ONLY runs on a replica. Returns false when the
+ * BEGIN must simply be routed.
+ */
+static bool defer_begin(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t len)
+{
+	const char *sql = (const char *)p + PG_HDR_LEN, *tag;
+	uint8_t buf[64];
+	PgWriter w;
+
+	if (!client_cfg->route_reads || cl->in_txn || cl->qlen || cl->pin_reason ||
+	    cl->sess_read_only || cl->sess_serializable || cl->reads_on_master ||
+	    len > PRELUDE_MAX / 2)
+		return false;
+	if (!sum->begins || !sum->prelude || sum->set_txn || !sum->txn_reads || sum->hint_master ||
+	    sum->hint_replica || (sum->begin_flags & (SF_READ_ONLY | SF_READ_WRITE | SF_SERIALIZABLE)))
+		return false;
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
+		sql++;
+	if (strncasecmp(sql, "begin", 5) == 0)
+		tag = "BEGIN";
+	else if (strncasecmp(sql, "start", 5) == 0)
+		tag = "START TRANSACTION";
+	else
+		return false; /* a leading comment: not worth parsing here */
+	if (!replica_usable(cl))
+		return false;
+	prelude_clear(cl);
+	prelude_add(cl, p, len);
+	if (!cl->tentative)
+		return false;
+	pgw_init_static(&w, buf, sizeof(buf));
+	pgw_command_complete(&w, tag);
+	pgw_ready(&w, 'T');
+	if (w.failed || !conn_write(&cl->conn, w.data, w.len)) {
+		prelude_clear(cl);
+		return false;
+	}
+	conn_flush(&cl->conn);
+	cl->defer_begin = true;
+	cl->defer_sum = *sum;
+	cl->in_txn = true;
+	cl->txn_dest = DEST_MASTER;
+	clog_debug(cl, "BEGIN answered by pgrelay; the next statement chooses the node");
+	return true;
+}
+
 /* ---- routing a unit ---------------------------------------------------------------- */
 
 /* A unit of the client's own is still running on the master. */
@@ -997,14 +1117,24 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 		    bool open, RouteReason forced, RouteReason dflt)
 {
 	RouteDecision dec = {DEST_MASTER, dflt};
+	/* a deferred BEGIN: this unit starts the transaction */
+	bool txn = cl->in_txn && !cl->defer_begin, starts = !txn && sum && sum->begins;
+	bool move = false;
 	Backend *b;
 	Unit *u;
 	bool net;
 
+	if (txn && cl->tentative && cl->txn_dest == DEST_REPLICA && sum && sum->set_txn &&
+	    (sum->set_txn_flags & (SF_READ_WRITE | SF_SERIALIZABLE)) && !cl->txn_error) {
+		/* a standby refuses both: restart the transaction on the master */
+		if (cl->qlen)
+			return D_WAIT; /* until the replica has answered what it was sent */
+		move = true;
+	}
 	for (int attempt = 0; attempt < 4; attempt++) {
 		RouteInput in = {
 			.unit = sum,
-			.in_txn = cl->in_txn,
+			.in_txn = txn,
 			.txn_dest = cl->txn_dest,
 			.pinned = cl->pin_reason != NULL,
 			.session_read_only = cl->sess_read_only,
@@ -1012,19 +1142,21 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 			.replica_usable = replica_usable(cl),
 			.routing_enabled = client_cfg->route_reads,
 		};
-		if (!sum)
-			dec = cl->in_txn ? (RouteDecision){cl->txn_dest, RR_TXN} : dec;
+		if (move)
+			dec = (RouteDecision){DEST_MASTER, RR_TXN_MOVED};
+		else if (!sum)
+			dec = txn ? (RouteDecision){cl->txn_dest, RR_TXN} : dec;
 		else if (forced != RR__COUNT)
-			dec = cl->in_txn ? (RouteDecision){cl->txn_dest, RR_TXN}
-					 : (RouteDecision){DEST_MASTER, forced};
+			dec = txn ? (RouteDecision){cl->txn_dest, RR_TXN}
+				  : (RouteDecision){DEST_MASTER, forced};
 		else
 			dec = router_decide(&in);
-		if (dec.dest == DEST_REPLICA && !cl->in_txn && owes_master(cl)) {
+		if (dec.dest == DEST_REPLICA && !txn && owes_master(cl)) {
 			/* its own write may not have committed yet: a replica cannot have it */
 			dec = (RouteDecision){DEST_MASTER, RR_BEHIND_WRITE};
 			break;
 		}
-		net = dec.dest == DEST_REPLICA && !cl->in_txn && !(sum && sum->begins) && !open;
+		net = dec.dest == DEST_REPLICA && !txn && !starts && !open;
 		if (net && (len > NET_UNIT_MAX || cl->net_len + len > NET_ARENA_MAX))
 			dec = (RouteDecision){DEST_MASTER, RR_TOO_LARGE};
 		if (dec.dest != DEST_REPLICA)
@@ -1047,7 +1179,7 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 		}
 	}
 decided:
-	net = dec.dest == DEST_REPLICA && !cl->in_txn && !(sum && sum->begins) && !open;
+	net = dec.dest == DEST_REPLICA && !txn && !starts && !open;
 	b = &cl->bk[dec.dest];
 	if (!b->sv) {
 		/* a transaction's replica went away under it */
@@ -1058,6 +1190,28 @@ decided:
 		return send_replay(cl, b) ? D_WAIT : D_GONE;
 	if (b->nstale && !send_stale_closes(cl, b))
 		return D_GONE;
+	if (move) {
+		Backend *r = &cl->bk[DEST_REPLICA];
+		if ((r->sv && !send_rollback(cl, r)) || !send_prelude(cl, b))
+			return D_GONE;
+		prelude_clear(cl);
+		cl->txn_dest = DEST_MASTER;
+		clog_info(cl, "read-only transaction asked for %s before its first query: "
+			      "restarted on the master",
+			  (sum->set_txn_flags & SF_SERIALIZABLE) ? "SERIALIZABLE" : "READ WRITE");
+	} else if (cl->defer_begin) {
+		if (!send_prelude(cl, b))
+			return D_GONE;
+		cl->defer_begin = false;
+		if (dec.dest != DEST_REPLICA)
+			prelude_clear(cl);
+	}
+	/* while a replica transaction has only set itself up, keep how it did */
+	if ((starts || (txn && cl->tentative)) && dec.dest == DEST_REPLICA && !batch && sum &&
+	    sum->prelude)
+		prelude_add(cl, p, len);
+	else if (starts || txn)
+		prelude_clear(cl);
 	u = q_push(cl);
 	u->open = open;
 	if (sum) {
@@ -1145,7 +1299,10 @@ static int scan_batch(Client *cl, RouteReason *forced)
 	ClassifyOptions o;
 
 	if (!cl->scan_active) {
-		router_summary_init(&cl->scan_sum);
+		if (cl->defer_begin)
+			cl->scan_sum = cl->defer_sum;
+		else
+			router_summary_init(&cl->scan_sum);
 		cl->scan_off = 0;
 		cl->scan_active = true;
 		cl->scan_result = 0;
@@ -1355,12 +1512,19 @@ static void forward_some(Client *cl)
 					client_fatal(cl, "53200", "out of memory");
 				return;
 			}
-			router_summary_init(&sum);
+			if (cl->defer_begin)
+				sum = cl->defer_sum;
+			else
+				router_summary_init(&sum);
 			if (total < PG_HDR_LEN + 1 || p[total - 1] != '\0')
 				router_fold(&sum, SC_WRITE, CR_MALFORMED, 0);
 			else
 				fold_text(cl, &sum, (const char *)p + PG_HDR_LEN,
 					  total - PG_HDR_LEN - 1, NULL);
+			if (defer_begin(cl, &sum, p, total)) {
+				c->in_pos += total;
+				break;
+			}
 			r = dispatch(cl, &sum, p, total, false, false, RR__COUNT, RR_WRITE);
 			if (r != D_SENT)
 				return;

@@ -25,6 +25,7 @@ static const char *const reason_names[] = {
 	[RR_TOO_LARGE] = "batch_too_large",
 	[RR_MISROUTE_RERUN] = "misroute_rerun",
 	[RR_BEHIND_WRITE] = "behind_write",
+	[RR_TXN_MOVED] = "transaction_moved",
 	[RR_ROUTING_OFF] = "routing_off",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == RR__COUNT, "update reason_names");
@@ -44,6 +45,7 @@ void router_summary_init(UnitSummary *u)
 	*u = (UnitSummary){.all_read = true,
 			   .txn_reads = true,
 			   .soft_writes = true,
+			   .prelude = true,
 			   .cls = SC_EMPTY,
 			   .reason = CR_EMPTY};
 }
@@ -77,8 +79,16 @@ void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t fla
 		u->session = true;
 		break;
 	case SC_SET_TXN:
-		if (flags & SF_SESSION_CHARS)
+		if (flags & SF_SESSION_CHARS) {
 			u->session = true;
+			break;
+		}
+		u->set_txn = true;
+		u->set_txn_flags |= flags;
+		/* BEGIN; SET TRANSACTION READ ONLY is a read-only transaction */
+		if (u->begins && !u->txn_stmt)
+			u->begin_flags |= flags & (SF_READ_ONLY | SF_READ_WRITE | SF_SERIALIZABLE |
+						   SF_REPEATABLE_READ | SF_DEFERRABLE);
 		break;
 	case SC_PIN:
 		u->pin = true;
@@ -89,6 +99,9 @@ void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t fla
 	default:
 		break;
 	}
+	if (cls != SC_EMPTY && cls != SC_BEGIN &&
+	    !(cls == SC_SET_TXN && !(flags & SF_SESSION_CHARS)))
+		u->prelude = false;
 	/* what may run inside a read-only transaction on a replica */
 	if (!read && cls != SC_BEGIN && cls != SC_TXN && cls != SC_END &&
 	    !(cls == SC_SET_TXN &&

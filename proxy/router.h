@@ -37,6 +37,8 @@ typedef enum RouteReason {
 	RR_TOO_LARGE,	    /* an extended batch larger than the buffer */
 	RR_MISROUTE_RERUN,  /* a replica refused it with 25006: rerun on the master */
 	RR_BEHIND_WRITE,    /* a read pipelined behind the session's unfinished master unit */
+	RR_TXN_MOVED,	    /* a replica transaction asked for READ WRITE / SERIALIZABLE before
+			       its first query: restarted on the master */
 	RR_ROUTING_OFF,	    /* route_reads = off */
 	RR__COUNT
 } RouteReason;
@@ -49,7 +51,8 @@ typedef struct UnitSummary {
 	uint32_t n;	    /* statements folded (empty ones included) */
 	bool all_read;	    /* every statement SC_READ or SC_EMPTY (true while n == 0) */
 	bool begins;	    /* some statement is SC_BEGIN */
-	uint32_t begin_flags; /* flags of the first SC_BEGIN */
+	uint32_t begin_flags; /* flags of the first SC_BEGIN, plus those of SET TRANSACTION
+				 statements right after it (before any SAVEPOINT) */
 	bool txn_reads;	    /* only reads, one BEGIN, COMMIT/ROLLBACK/SAVEPOINT, harmless SET TRANSACTION */
 	bool soft_writes;   /* every non-read is an unknown function or a statistics read */
 	bool ends;	    /* some statement is SC_END */
@@ -59,6 +62,9 @@ typedef struct UnitSummary {
 	bool pin;	    /* SC_PIN */
 	bool txn_stmt;	    /* SC_TXN (savepoints, FETCH...) */
 	bool hint_master, hint_replica;
+	bool prelude;	    /* only BEGIN, SET TRANSACTION (not session characteristics), empties */
+	bool set_txn;	    /* some statement is such a SET TRANSACTION */
+	uint32_t set_txn_flags; /* their flags, or'ed */
 	/* the first statement that is not a read (else the first statement) */
 	StmtClass cls;
 	ClassReason reason;

@@ -60,6 +60,59 @@ err=$("${P[@]}" -c "start transaction read only" -c "insert into rt.t values (9,
 assert_contains "$err" "read-only transaction" "a write inside READ ONLY fails as it would directly"
 out=$("${P[@]}" -At -c "begin isolation level serializable read only" -c "$port_q" -c "commit")
 expect_master "$out" "SERIALIZABLE READ ONLY"
+# BEGIN answered by pgrelay; SET TRANSACTION READ ONLY then moves the transaction to a replica
+out=$("${P[@]}" -At -c "begin" -c "set transaction read only" -c "$port_q" \
+	-c "select current_setting('transaction_read_only')" -c "$port_q" -c "commit")
+IFS=$'\n' read -r -d '' p1 ro p2 <<<"$out" || true
+expect_replica "$p1" "BEGIN; SET TRANSACTION READ ONLY"
+assert_eq "$ro|$p2" "on|$p1" "the deferred BEGIN's transaction is one read-only transaction"
+out=$("${P[@]}" -At -c "start transaction isolation level repeatable read" \
+	-c "set transaction read only" -c "$port_q" -c "show transaction_isolation" -c "rollback")
+IFS=$'\n' read -r -d '' p1 iso <<<"$out" || true
+expect_replica "$p1" "START TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION READ ONLY"
+assert_eq "$iso" "repeatable read" "the deferred START TRANSACTION's isolation level is kept"
+# psql shows the status the client was told: BEGIN answered locally still says "in a transaction"
+out=$(printf 'begin;\n\\echo :SQLSTATE\nselect 1;\ncommit;\n' | "${P[@]}" -At 2>&1)
+assert_contains "$out" "00000" "a deferred BEGIN succeeds for psql"
+# a plain BEGIN followed by a read or a write: the master, as before
+out=$("${P[@]}" -At -c "begin" -c "$port_q" -c "insert into rt.t values (10, 'ten')" -c "rollback")
+expect_master "$out" "BEGIN; SELECT (deferred BEGIN sent to the master)"
+# before its first query, a read-only transaction may still ask for READ WRITE: it moves to the master
+out=$("${P[@]}" -At -c "begin" -c "set transaction read only" -c "set transaction read write" \
+	-c "$port_q" -c "insert into rt.t values (11, 'eleven') returning id" -c "rollback")
+IFS=$'\n' read -r -d '' p1 id <<<"$out" || true
+expect_master "$p1" "BEGIN; SET TRANSACTION READ ONLY; SET TRANSACTION READ WRITE"
+assert_eq "$id" "11" "the moved transaction writes"
+out=$("${P[@]}" -At -c "begin read only" -c "set transaction isolation level serializable" \
+	-c "$port_q" -c "show transaction_read_only" -c "commit")
+IFS=$'\n' read -r -d '' p1 ro <<<"$out" || true
+expect_master "$p1" "BEGIN READ ONLY; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"
+assert_eq "$ro" "on" "the moved transaction is still read only"
+# after its first query it cannot: the error is PostgreSQL's own
+err=$("${P[@]}" -c "begin" -c "set transaction read only" -c "select 1" \
+	-c "set transaction read write" 2>&1) || true
+assert_contains "$err" "transaction read-write mode must be set before any query" \
+	"READ WRITE after the first query fails as it does directly"
+# psycopg2's read-only sessions
+out=$($PY - "$XP_PORT" <<'PYEOF'
+import sys, psycopg2
+c = psycopg2.connect(host="127.0.0.1", port=int(sys.argv[1]), user="postgres",
+                     password="postgres", dbname="postgres")
+c.set_session(readonly=True)
+cur = c.cursor()
+cur.execute("select current_setting('port'), current_setting('transaction_read_only')")
+print("%s|%s" % cur.fetchone())
+c.rollback()
+c.set_session(readonly=False)
+cur.execute("select current_setting('port')")
+print(cur.fetchone()[0])
+c.commit()
+PYEOF
+)
+IFS='|' read -r p1 ro <<<"$(head -n 1 <<<"$out")"
+expect_replica "$p1" "psycopg2 readonly=True"
+assert_eq "$ro" "on" "psycopg2 readonly session runs a read-only transaction"
+expect_master "$(tail -n 1 <<<"$out")" "psycopg2 read-write transaction"
 out=$("${P[@]}" -At -c "set default_transaction_read_only = on" -c "begin" -c "$port_q" -c "commit")
 expect_replica "$out" "a transaction of a default_transaction_read_only session"
 

@@ -174,8 +174,8 @@ static const FoldCase fold_cases[] = {
 	  .cls = SC_BEGIN, .reason = CR_TXN_CONTROL, .flags = SF_READ_ONLY}},
     {"a write before the BEGIN counts too", 2, {S_DML, S_BEGIN},
      {.n = 2, .begins = true, .txn_writes = true, .cls = SC_WRITE, .reason = CR_DML}},
-    {"SET TRANSACTION keeps txn_reads", 3, {S_BEGIN_RO, S_SET_TXN, S_READ},
-     {.n = 3, .begins = true, .begin_flags = SF_READ_ONLY, .cls = SC_BEGIN,
+    {"SET TRANSACTION keeps txn_reads and adds its flags", 3, {S_BEGIN_RO, S_SET_TXN, S_READ},
+     {.n = 3, .begins = true, .begin_flags = SF_READ_ONLY | SF_REPEATABLE_READ, .cls = SC_BEGIN,
 	  .reason = CR_TXN_CONTROL, .flags = SF_READ_ONLY}},
     {"SET SESSION CHARACTERISTICS is session state", 2, {S_BEGIN_RO, S_SET_CHARS},
      {.n = 2, .begins = true, .begin_flags = SF_READ_ONLY, .txn_writes = true,
@@ -790,6 +790,24 @@ static const SqlCase sql_cases[] = {
     {"ABORT", M, RR_WRITE, CR_TXN_CONTROL, W_ENDS},
     {"SAVEPOINT a", M, RR_WRITE, CR_TXN_CONTROL, W_TXN},
     {"SET TRANSACTION READ ONLY", M, RR_WRITE, CR_TXN_CONTROL, 0},
+    /* SET TRANSACTION right after BEGIN declares the transaction */
+    {"BEGIN; SET TRANSACTION READ ONLY", R, RR_TXN_READ_ONLY, CR_TXN_CONTROL, W_MULTI | W_BEGINS},
+    {"START TRANSACTION; SET TRANSACTION READ ONLY; SELECT 1", R, RR_TXN_READ_ONLY,
+     CR_TXN_CONTROL, W_MULTI | W_BEGINS},
+    {"BEGIN; SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", R, RR_TXN_READ_ONLY,
+     CR_TXN_CONTROL, W_MULTI | W_BEGINS},
+    {"BEGIN; SET TRANSACTION READ ONLY; SET TRANSACTION READ WRITE", M, RR_TXN_READ_WRITE,
+     CR_TXN_CONTROL, W_MULTI | W_BEGINS},
+    {"BEGIN; SET TRANSACTION READ ONLY; DELETE FROM t", M, RR_TXN_READ_WRITE, CR_TXN_CONTROL,
+     W_MULTI | W_BEGINS},
+    {"BEGIN; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY", M, RR_SERIALIZABLE,
+     CR_TXN_CONTROL, W_MULTI | W_BEGINS},
+    /* after a SAVEPOINT it only declares the subtransaction */
+    {"BEGIN; SAVEPOINT a; SET TRANSACTION READ ONLY; SELECT 1", M, RR_TXN_READ_WRITE,
+     CR_TXN_CONTROL, W_MULTI | W_BEGINS | W_TXN},
+    /* before BEGIN it is outside any transaction: no effect */
+    {"SET TRANSACTION READ ONLY; BEGIN; SELECT 1", M, RR_TXN_READ_WRITE, CR_TXN_CONTROL,
+     W_MULTI | W_BEGINS},
 
     /* session state */
     {"SET search_path = a, b", M, RR_SESSION, CR_SET, W_SESSION},
@@ -942,6 +960,47 @@ Test(router, sql_with_session_state)
 }
 
 /*
+ * The transaction prelude: a unit of nothing but BEGIN and SET TRANSACTION
+ * can be restarted elsewhere (pgrelay moves a replica transaction that asks
+ * for READ WRITE before its first query to the master).
+ */
+Test(router, prelude)
+{
+	static const struct {
+		const char *sql;
+		bool prelude, set_txn;
+		uint32_t set_flags; /* these bits at least */
+	} cases[] = {
+	    {"BEGIN", true, false, 0},
+	    {"BEGIN;", true, false, 0},
+	    {"  ", true, false, 0},
+	    {"SET TRANSACTION READ ONLY", true, true, SF_READ_ONLY},
+	    {"SET TRANSACTION READ WRITE", true, true, SF_READ_WRITE},
+	    {"BEGIN; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", true, true, SF_SERIALIZABLE},
+	    {"SET TRANSACTION READ ONLY; SET TRANSACTION READ WRITE", true, true,
+	     SF_READ_ONLY | SF_READ_WRITE},
+	    {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", false, false, 0},
+	    {"SET TRANSACTION READ ONLY; SELECT 1", false, true, SF_READ_ONLY},
+	    {"SAVEPOINT a; SET TRANSACTION READ ONLY", false, true, SF_READ_ONLY},
+	    {"SELECT 1", false, false, 0},
+	    {"SET search_path = a", false, false, 0},
+	    {"COMMIT", false, false, 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		UnitSummary u;
+		StmtInfo first;
+
+		router_summary_init(&u);
+		fold_sql(&u, cases[i].sql, &first);
+		cr_expect_eq(u.prelude, cases[i].prelude, "%s: prelude", cases[i].sql);
+		cr_expect_eq(u.set_txn, cases[i].set_txn, "%s: set_txn", cases[i].sql);
+		cr_expect_eq(u.set_txn_flags & cases[i].set_flags, cases[i].set_flags,
+			     "%s: flags 0x%x", cases[i].sql, u.set_txn_flags);
+	}
+}
+
+/*
  * Units the router sends to a replica although the replica must refuse them
  * (or would run a write there). Only the destination is checked: the reason
  * a fix gives is for the fix to choose. Disabled until router.c is fixed.
@@ -1012,6 +1071,7 @@ Test(router, reason_and_dest_names)
 	    [RR_TOO_LARGE] = "batch_too_large",
 	    [RR_MISROUTE_RERUN] = "misroute_rerun",
 	    [RR_BEHIND_WRITE] = "behind_write",
+	    [RR_TXN_MOVED] = "transaction_moved",
 	    [RR_ROUTING_OFF] = "routing_off",
 	};
 
