@@ -15,12 +15,13 @@ PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
              proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
              proxy/router.c proxy/client_route.c proxy/funccache.c
-REPL_SRCS  = replication/topology.c replication/pgconn.c
+REPL_SRCS  = replication/topology.c replication/pgconn.c replication/lag.c replication/monitor.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links only the pure modules it tests.
-UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify test_router
+UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify test_router \
+             test_lag
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
 test_config_OBJS  = proxy/log.c proxy/config.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
@@ -28,6 +29,7 @@ test_classify_OBJS = proxy/log.c proxy/classify.c proxy/sqllex.c
 test_balance_OBJS = proxy/log.c proxy/balance.c
 test_session_OBJS = proxy/log.c proxy/buf.c proxy/session.c
 test_router_OBJS = proxy/log.c proxy/router.c proxy/classify.c proxy/sqllex.c
+test_lag_OBJS    = proxy/log.c replication/lag.c
 
 .PHONY: all check test test-integration test-regress asan valgrind fuzz deps demo demo-stop \
         bench format format-check clean
@@ -84,11 +86,12 @@ asan:
 valgrind: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@set -e; for t in $^; do valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes $$t --jobs 1; done
 
-FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth fuzz_classify
+FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth fuzz_classify fuzz_lsn
 fuzz_pgproto_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c
 fuzz_config_SRCS  = proxy/log.c proxy/config.c
 fuzz_auth_SRCS    = proxy/log.c proxy/buf.c proxy/auth.c
 fuzz_classify_SRCS = proxy/log.c proxy/classify.c proxy/sqllex.c
+fuzz_lsn_SRCS     = proxy/log.c replication/lag.c
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproxy -Ireplication -fsanitize=fuzzer,address,undefined
 
 define fuzz_rule

@@ -62,6 +62,11 @@ void client_module_init(struct ev_loop *l, const Config *c, const AuthFile *af)
 	client_loop = l;
 	client_cfg = c;
 	client_authfile = af;
+	client_ryw_global = c->read_your_writes == RYW_GLOBAL;
+	for (size_t i = 0; i < c->ndatabases; i++)
+		client_ryw_global |= c->databases[i].read_your_writes == RYW_GLOBAL;
+	for (size_t i = 0; i < c->nusers; i++)
+		client_ryw_global |= c->users[i].read_your_writes == RYW_GLOBAL;
 	for (size_t i = 0; i < CANCEL_BUCKETS; i++)
 		listhead_init(&cancel_map[i]);
 }
@@ -318,5 +323,34 @@ void client_close_all(const char *reason)
 		Client *cl = container_of(it, Client, node);
 		if (!cl->conn.closing)
 			client_fatal(cl, "57P01", "terminating connection: %s", reason);
+	}
+}
+
+void client_log_sessions(void)
+{
+	List *it, *tmp;
+
+	list_for_each_safe(it, tmp, &clients)
+	{
+		Client *cl = container_of(it, Client, node);
+		const Unit *u = client_q_head(cl);
+		clog_info(cl, "session: state=%d units=%u head=%s/%s zleft=%d barrier=%d in_txn=%d "
+			      "txn_node=%s deferred_begin=%d waiting=%d in=%zu/%zu read_paused=%d",
+			  (int)cl->state, cl->qlen,
+			  u ? router_dest_name((RouteDest)u->dest) : "-",
+			  u ? (u->kind == UK_REPLAY ? "injected" : "client") : "-",
+			  u ? (int)u->zleft : 0, cl->barrier, cl->in_txn,
+			  router_dest_name(cl->txn_dest), cl->defer_begin, cl->wait_until != 0,
+			  cl->conn.in_pos, cl->conn.in_len, cl->conn.read_paused);
+		for (int d = 0; d < DEST__COUNT; d++) {
+			const Server *sv = cl->bk[d].sv;
+			if (sv)
+				clog_info(cl, "session: %s server %s in=%zu/%zu out=%zu/%zu zc=%zu "
+					      "pending=%d fwd_left=%zu skip_left=%zu",
+					  router_dest_name((RouteDest)d), sv->node->name,
+					  sv->conn.in_pos, sv->conn.in_len, sv->conn.out_pos,
+					  sv->conn.out_len, sv->conn.zc_len, sv->pending, sv->fwd_left,
+					  cl->bk[d].skip_left);
+		}
 	}
 }

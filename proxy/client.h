@@ -33,6 +33,10 @@ void client_shutdown_begin(void);
  * "route-stats:" line each, until the admin console shows them.
  */
 void client_log_route_stats(void);
+/* SIGUSR1 too: one line per client session (units in flight, servers, buffers). */
+void client_log_sessions(void);
+/* The monitor's listener: reads held for a fresh or caught-up replica look again. */
+void client_monitor_news(void);
 
 /* Closes every client at once with 57P01. */
 void client_close_all(const char *reason);

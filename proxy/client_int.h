@@ -55,6 +55,7 @@ typedef struct Unit {
 	bool misroute;	  /* answered 25006: its responses are dropped, then it reruns */
 	bool check;	  /* UK_REPLAY of the session's SETs: a failure matters */
 	bool ends, rollback; /* barrier: the unit ends a transaction (ROLLBACK) */
+	bool may_write;	  /* on the master and not a proven read: its commit sets a watermark */
 	uint16_t zleft;	  /* ReadyForQuery messages still owed */
 	uint16_t swallow; /* injected ParseComplete/CloseComplete still to drop */
 	uint32_t net_off, net_len;
@@ -175,6 +176,15 @@ struct Client {
 	size_t net_len, net_cap;
 	unsigned net_units;
 	uint64_t units_routed;
+	/* read-your-writes, and reads held for the monitor */
+	int ryw_mode;	     /* RywMode */
+	uint64_t ryw_ticket; /* a commit whose LSN is not known yet (monitor ticket; 0 = none) */
+	uint64_t ryw_lsn;    /* a replica must have replayed this to serve the session's reads */
+	bool no_fresh;	     /* the last replica pick found no fresh replica */
+	bool async_commit;   /* the session set synchronous_commit (maybe off) */
+	usec_t wait_until;   /* a held read stops waiting then (0 = not waiting) */
+	ev_timer wait_timer;
+	List wait_node; /* on the list of reads waiting for the monitor */
 };
 
 /* A unit's classification packed into a SessionStmt's info. */
@@ -200,6 +210,7 @@ extern struct ev_loop *client_loop;
 extern const Config *client_cfg;
 extern const AuthFile *client_authfile;
 extern bool client_shutting_down;
+extern bool client_ryw_global;
 
 #define clog_info(cl, fmt, ...)                                                                    \
 	log_info("C-%llu %s/%s@%s: " fmt, (unsigned long long)(cl)->id,                           \

@@ -59,6 +59,7 @@ void client_master_ready(PoolWaiter *w, Server *sv)
 	b->guc_version = cl->sess.guc_version;
 	cl->fwd_left = 0;
 	cl->in_txn = false;
+	cl->ryw_mode = (int)config_ryw_mode(client_cfg, cl->database, cl->user);
 	cl->startup_serializable = startup_wants_serializable(cl);
 	cl->sess_serializable = cl->startup_serializable;
 	pgw_init_static(&wr, buf, sizeof(buf));

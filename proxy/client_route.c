@@ -11,6 +11,7 @@
 
 #include "balance.h"
 #include "funccache.h"
+#include "monitor.h"
 #include "topology.h"
 
 #include <stdio.h>
@@ -22,12 +23,16 @@ enum { D_SENT, D_WAIT, D_GONE };
 enum { ENS_READY, ENS_WAIT, ENS_FAILED };
 
 static usec_t node_down_until[ROUTER_MAX_NODES];
+/* Some database or user reads in the global mode: every commit takes a ticket. */
+bool client_ryw_global;
 static double node_latency[ROUTER_MAX_NODES] = {-1, -1, -1, -1, -1, -1, -1, -1,
 						-1, -1, -1, -1, -1, -1, -1, -1};
 static BalanceState balance_state;
 
 static void replica_ready(PoolWaiter *w, Server *sv);
 static void prelude_clear(Client *cl);
+static void wait_clear(Client *cl);
+static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents);
 static void replica_failed(PoolWaiter *w, const ServerError *err);
 
 /* ---- per-node state shared by sessions (the monitor takes this over later) ---- */
@@ -37,6 +42,7 @@ void client_mark_node_down(const Node *node, const char *why)
 	if (node->index < 0 || node->index >= ROUTER_MAX_NODES)
 		return;
 	node_down_until[node->index] = client_now() + client_cfg->replica_retry_interval;
+	monitor_note_failure(node, "the data path lost or could not open a connection");
 	log_warning("node %s: no reads for %.1f s: %s", node->name,
 		    (double)client_cfg->replica_retry_interval / USEC_PER_SEC, why);
 }
@@ -62,8 +68,84 @@ void client_log_route_stats(void)
 			log_info("route-stats: node=%s misroutes=%llu", node->name,
 				 (unsigned long long)router_misroutes((int)i));
 	}
+	for (size_t i = 0; i < topology_count(); i++) {
+		const NodeHealth *h = monitor_health(i);
+		char replay[LSN_TEXT_MAX], wal[LSN_TEXT_MAX];
+		if (!h)
+			continue;
+		log_info("node-health: node=%s state=%s why=\"%s\" lag_bytes=%llu lag_ms=%lld "
+			 "wal=%s replay=%s timeline=%u checked_ms_ago=%lld polls=%llu failures=%llu",
+			 topology_node(i)->name, node_state_name(h->state), h->why,
+			 (unsigned long long)h->lag.bytes, (long long)(h->lag.time / 1000),
+			 lsn_format(h->last.wal_lsn, wal), lsn_format(h->last.replay_lsn, replay),
+			 h->last.timeline,
+			 h->last.at ? (long long)((client_now() - h->last.at) / 1000) : -1LL,
+			 (unsigned long long)h->polls, (unsigned long long)h->failures);
+	}
 	log_info("route-stats: function_cache entries=%zu queries=%llu", funccache_entries(),
 		 (unsigned long long)funccache_queries());
+}
+
+/* ---- reads held for the monitor (read-your-writes, no fresh replica) ---------------- */
+
+static ListHead waiting = {.head = {&waiting.head, &waiting.head}};
+
+static void wait_clear(Client *cl)
+{
+	cl->wait_until = 0;
+	ev_timer_stop(client_loop, &cl->wait_timer);
+	if (list_linked(&cl->wait_node))
+		list_remove(&waiting, &cl->wait_node);
+}
+
+static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	Client *cl = container_of(w, Client, wait_timer);
+
+	(void)loop;
+	(void)revents;
+	client_forward(cl);
+}
+
+/*
+ * Holds the unit being routed for at most `budget` from the first call:
+ * true while it may still wait (the monitor's news or the timer retries it).
+ */
+static bool wait_for(Client *cl, usec_t budget)
+{
+	usec_t now = client_now();
+
+	if (!cl->wait_until)
+		cl->wait_until = now + budget;
+	if (now >= cl->wait_until)
+		return false;
+	if (!list_linked(&cl->wait_node))
+		list_append(&waiting, &cl->wait_node);
+	ev_timer_stop(client_loop, &cl->wait_timer);
+	ev_timer_set(&cl->wait_timer, (double)(cl->wait_until - now) / USEC_PER_SEC, 0.);
+	ev_timer_start(client_loop, &cl->wait_timer);
+	return true;
+}
+
+/* The monitor learned something: every held read looks again. */
+void client_monitor_news(void)
+{
+	ListHead now;
+	List *it, *tmp;
+
+	if (listhead_empty(&waiting))
+		return;
+	/* client_forward may put a client back on the list: take the list first */
+	listhead_init(&now);
+	list_for_each_safe(it, tmp, &waiting)
+	{
+		list_remove(&waiting, it);
+		list_append(&now, it);
+	}
+	while (!listhead_empty(&now)) {
+		Client *cl = container_of(listhead_pop(&now), Client, wait_node);
+		client_forward(cl);
+	}
 }
 
 /* ---- setup and teardown ------------------------------------------------------ */
@@ -79,6 +161,8 @@ void client_route_init(Client *cl)
 		list_init(&b->waiter.node);
 	}
 	session_init(&cl->sess);
+	list_init(&cl->wait_node);
+	ev_timer_init(&cl->wait_timer, on_wait_timer, 0., 0.);
 	cl->open_dest = -1;
 	cl->last_dest = DEST_MASTER;
 	cl->fwd_dest = DEST_MASTER;
@@ -100,6 +184,7 @@ static void stale_clear(Backend *b)
 
 void client_route_free(Client *cl)
 {
+	wait_clear(cl);
 	session_free(&cl->sess);
 	effects_clear(&cl->unit_eff);
 	effects_clear(&cl->txn_eff);
@@ -374,10 +459,14 @@ static void collect_effects(Client *cl, const char *sql, size_t len)
 					ok = effect_add(&cl->unit_eff, EFF_DISCARD_ALL, NULL, NULL, 0, 0);
 				break;
 			}
+			if (si.guc_len) {
+				guc_norm(sql + si.guc_off, si.guc_len, name);
+				/* its commits may be acknowledged before their WAL is flushed */
+				if (strcmp(name, "synchronous_commit") == 0)
+					cl->async_commit = true;
+			}
 			if (si.flags & SF_SET_LOCAL)
 				break;
-			if (si.guc_len)
-				guc_norm(sql + si.guc_off, si.guc_len, name);
 			if (word_is(st, sl, "reset"))
 				ok = si.guc_len ? effect_add(&cl->unit_eff, EFF_RESET, name, NULL, 0, 0)
 						: effect_add(&cl->unit_eff, EFF_RESET_ALL, NULL, NULL, 0,
@@ -517,6 +606,9 @@ void client_unit_done(Client *cl, const Unit *u, char status)
 		cl->txn_error = false;
 		cl->txn_savepoint = false;
 	}
+	if (status == 'I' && u->may_write && u->dest == DEST_MASTER &&
+	    (cl->ryw_mode != RYW_OFF || client_ryw_global))
+		cl->ryw_ticket = monitor_commit_ticket();
 	cl->in_txn = status != 'I';
 	if (cl->in_txn)
 		cl->txn_dest = (RouteDest)u->dest;
@@ -554,7 +646,9 @@ static int replica_pick(Client *cl)
 		const Node *node = topology_node(i);
 		int w = i < client_cfg->nnodes ? client_cfg->nodes[i].weight : 0;
 		cand[n].node = (int)i;
-		cand[n].usable = node->index >= ROUTER_MAX_NODES || now >= node_down_until[i];
+		cand[n].usable = node == topology_master() ||
+				 (monitor_replica_fresh(node, now) &&
+				  (node->index >= ROUTER_MAX_NODES || now >= node_down_until[i]));
 		cand[n].weight = w;
 		cand[n].busy = w > 0 ? node_busy(node) : 0;
 		cand[n].latency_us = i < ROUTER_MAX_NODES ? node_latency[i] : -1;
@@ -562,6 +656,20 @@ static int replica_pick(Client *cl)
 	}
 	return balance_pick(&balance_state, (BalancePolicy)client_cfg->load_balance, cand, n,
 			    peer_key(cl));
+}
+
+/* Some node may serve reads now: a fresh replica with a weight, or the master with one. */
+static bool any_read_node(void)
+{
+	usec_t now = client_now();
+
+	for (size_t i = 0; i < topology_count() && i < client_cfg->nnodes; i++) {
+		const Node *node = topology_node(i);
+		if (client_cfg->nodes[i].weight > 0 &&
+		    (node == topology_master() || monitor_replica_fresh(node, now)))
+			return true;
+	}
+	return false;
 }
 
 static bool replica_usable(Client *cl)
@@ -574,7 +682,35 @@ static bool replica_usable(Client *cl)
 		return false;
 	if (cl->reads_on_master || b->sv || b->acquiring)
 		return true;
-	return client_now() >= cl->replica_retry_at;
+	if (cl->no_fresh)
+		cl->no_fresh = !any_read_node();
+	return client_now() >= cl->replica_retry_at && !cl->no_fresh;
+}
+
+/* Gives the session's replica connection back when the replica is no longer fresh. */
+static void replica_release_stale(Client *cl)
+{
+	Backend *b = &cl->bk[DEST_REPLICA];
+	Server *sv = b->sv;
+
+	if (!sv || (cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_REPLICA) ||
+	    monitor_replica_fresh(sv->node, client_now()))
+		return;
+	for (unsigned i = 0; i < cl->qlen; i++)
+		if (client_q_at(cl, i)->dest == DEST_REPLICA)
+			return; /* what runs there finishes there */
+	if (cl->open_dest == DEST_REPLICA || (cl->fwd_left > 0 && cl->fwd_dest == DEST_REPLICA))
+		return;
+	clog_debug(cl, "replica %s is no longer fresh: its connection goes back to the pool",
+		   sv->node->name);
+	b->sv = NULL;
+	b->node = NULL;
+	sv->link = NULL;
+	if (sv->conn.closing || sv->conn.eof || sv->fwd_left > 0 || b->skip_left > 0 ||
+	    sv->pending > 0)
+		server_close(sv, "replica no longer fresh");
+	else
+		pool_release(sv);
 }
 
 /* Gets the session its replica connection: ready now, later, or not at all. */
@@ -590,10 +726,9 @@ static int replica_ensure(Client *cl)
 	if (b->acquiring)
 		return ENS_WAIT;
 	idx = replica_pick(cl);
-	if (idx < 0) {
-		cl->replica_retry_at = client_now() + 100 * USEC_PER_MS;
+	cl->no_fresh = idx < 0;
+	if (idx < 0)
 		return ENS_FAILED;
-	}
 	node = topology_node((size_t)idx);
 	if (node == topology_master()) {
 		cl->reads_on_master = true;
@@ -1108,6 +1243,77 @@ static bool owes_master(const Client *cl)
 }
 
 /*
+ * Read-your-writes for a read about to go to the session's replica: the
+ * watermark (the session's last commit, or in the global mode anybody's)
+ * must be known and replayed there. Holds the read up to
+ * read_your_writes_wait, then sends it to the master. D_WAIT or D_SENT.
+ */
+static int ryw_check(Client *cl, RouteDecision *dec)
+{
+	const Server *sv = cl->bk[DEST_REPLICA].sv;
+	uint64_t t = cl->ryw_ticket;
+	Lsn lsn;
+	RouteReason why;
+
+	if (cl->ryw_mode == RYW_OFF || cl->reads_on_master || !sv)
+		return D_SENT;
+	if (cl->ryw_mode == RYW_GLOBAL && monitor_last_ticket() > t)
+		t = monitor_last_ticket();
+	if (t) {
+		if (!monitor_ticket_lsn(t, cl->async_commit, &lsn)) {
+			why = RR_RYW_UNKNOWN;
+			goto hold;
+		}
+		if (lsn > cl->ryw_lsn)
+			cl->ryw_lsn = lsn;
+		cl->ryw_ticket = 0;
+	}
+	if (cl->ryw_lsn == LSN_INVALID || monitor_replay_lsn(sv->node) >= cl->ryw_lsn)
+		return D_SENT;
+	monitor_want_position(sv->node);
+	why = RR_RYW_NOT_REPLAYED;
+hold:
+	if (!cl->wait_until) {
+		char w[LSN_TEXT_MAX], r[LSN_TEXT_MAX];
+		clog_debug(cl, "read-your-writes: holding a read (%s; ticket %llu, watermark %s, %s "
+			       "replayed %s)",
+			   router_reason_name(why), (unsigned long long)t,
+			   lsn_format(cl->ryw_lsn, w), sv->node->name,
+			   lsn_format(monitor_replay_lsn(sv->node), r));
+	}
+	if (wait_for(cl, client_cfg->read_your_writes_wait))
+		return D_WAIT;
+	{
+		char w[LSN_TEXT_MAX], r[LSN_TEXT_MAX];
+		clog_debug(cl, "read-your-writes: %s after waiting (watermark %s, %s replayed %s)",
+			   router_reason_name(why), lsn_format(cl->ryw_lsn, w), sv->node->name,
+			   lsn_format(monitor_replay_lsn(sv->node), r));
+	}
+	*dec = (RouteDecision){DEST_MASTER, why};
+	return D_SENT;
+}
+
+/* Answers the unit with an error itself (in order: only once nothing is in flight). */
+static int answer_error(Client *cl, const char *sqlstate, const char *msg)
+{
+	uint8_t buf[512];
+	PgWriter w;
+
+	if (cl->qlen)
+		return D_WAIT; /* the pump forwards again when the queue drains */
+	pgw_init_static(&w, buf, sizeof(buf));
+	pgw_error(&w, "ERROR", sqlstate, "%s", msg);
+	pgw_ready(&w, cl->in_txn ? (cl->txn_error ? 'E' : 'T') : 'I');
+	if (w.failed || !conn_write(&cl->conn, w.data, w.len)) {
+		oom(cl);
+		return D_GONE;
+	}
+	conn_flush(&cl->conn);
+	wait_clear(cl);
+	return D_SENT;
+}
+
+/*
  * Routes the unit at the start of the client's buffer: p[0..len) holds its
  * complete messages. batch: extended protocol; open: its Sync has not come
  * yet (the rest follows through open_dest). forced: a reason that sends it
@@ -1131,6 +1337,8 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 			return D_WAIT; /* until the replica has answered what it was sent */
 		move = true;
 	}
+	if (!move)
+		replica_release_stale(cl);
 	for (int attempt = 0; attempt < 4; attempt++) {
 		RouteInput in = {
 			.unit = sum,
@@ -1178,7 +1386,19 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 			continue; /* replica_usable() now says no */
 		}
 	}
+	if (dec.reason == RR_NO_REPLICA && cl->no_fresh &&
+	    client_cfg->no_fresh_replica != NOFRESH_MASTER) {
+		if (client_cfg->no_fresh_replica == NOFRESH_WAIT &&
+		    wait_for(cl, client_cfg->no_fresh_replica_timeout))
+			return D_WAIT;
+		router_count(topology_master() ? topology_master()->index : 0, RR_NO_REPLICA);
+		return answer_error(cl, "57P03",
+				    "no replica is fresh enough to serve this read "
+				    "(no_fresh_replica = error or wait)");
+	}
 decided:
+	if (dec.dest == DEST_REPLICA && !txn && ryw_check(cl, &dec) == D_WAIT)
+		return D_WAIT;
 	net = dec.dest == DEST_REPLICA && !txn && !starts && !open;
 	b = &cl->bk[dec.dest];
 	if (!b->sv) {
@@ -1212,8 +1432,10 @@ decided:
 		prelude_add(cl, p, len);
 	else if (starts || txn)
 		prelude_clear(cl);
+	wait_clear(cl);
 	u = q_push(cl);
 	u->open = open;
+	u->may_write = dec.dest == DEST_MASTER && !(sum && sum->all_read);
 	if (sum) {
 		u->barrier = router_is_barrier(sum);
 		u->ends = sum->ends;
@@ -1275,6 +1497,7 @@ bool client_rerun_on_master(Client *cl, Unit *u)
 	if (!m->sv || m->guc_version != cl->sess.guc_version || m->dealloc_all)
 		return false;
 	u->net = false;
+	u->may_write = true;
 	u->misroute = false;
 	u->error = false;
 	u->swallow = 0;
@@ -1598,8 +1821,15 @@ void client_flush_servers(Client *cl)
 		if (sv && conn_flush(&sv->conn) == FLUSH_PENDING)
 			full = true;
 	}
+	/*
+	 * A server answering while a large message to it is still being written
+	 * (the BEGIN sent ahead of it, a pipelined unit) gets here and may finish
+	 * the write without its drain callback: resume the client then too.
+	 */
 	if (full)
 		conn_pause_reading(&cl->conn);
+	else
+		conn_resume_reading(&cl->conn);
 	conn_compact(&cl->conn);
 }
 

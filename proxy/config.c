@@ -3,8 +3,9 @@
  * through inih with a line-counting reader, the key table for [pgrelay]
  * (parsing, defaults, range checks and SHOW CONFIG formatting), the
  * read_only_functions / write_functions list parser and config_func_listed(),
- * the [node.NAME] and [databases] sections, whole-file validation with
- * "FILE:LINE: key 'KEY': ..." messages, and the auth file (userlist) parser.
+ * the [node.NAME], [databases] and [users] sections, whole-file validation
+ * with "FILE:LINE: key 'KEY': ..." messages, the read-your-writes mode
+ * resolver config_ryw_mode(), and the auth file (userlist) parser.
  *
  * Parsing is pure: the only I/O is reading the named file into memory once.
  */
@@ -15,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #define KB ((int64_t)1024)
 #define MB (1024 * KB)
 #define GB (1024 * MB)
+#define TB (1024 * GB)
 #define SEC(x) ((int64_t)(x)*USEC_PER_SEC)
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -156,7 +159,7 @@ static bool parse_int64(const char *s, int64_t *out)
 	return true;
 }
 
-/* Bytes with an optional kB/MB/GB suffix (case-insensitive, 1024 multiples). */
+/* Bytes with an optional kB/MB/GB/TB suffix (case-insensitive, 1024 multiples). */
 static bool parse_size(const char *s, int64_t *out)
 {
 	int64_t v = 0, mult = 1;
@@ -178,6 +181,8 @@ static bool parse_size(const char *s, int64_t *out)
 		mult = MB;
 	else if (strcasecmp(s, "GB") == 0)
 		mult = GB;
+	else if (strcasecmp(s, "TB") == 0)
+		mult = TB;
 	else
 		return false;
 	if (v > INT64_MAX / mult)
@@ -236,7 +241,9 @@ static void format_duration(int64_t usec, char *buf, size_t len)
 /* A size for messages: the largest exact unit ("64MB", "1536kB", "100"). */
 static void format_size_unit(int64_t v, char *buf, size_t len)
 {
-	if (v != 0 && v % GB == 0)
+	if (v != 0 && v % TB == 0)
+		snprintf(buf, len, "%lldTB", (long long)(v / TB));
+	else if (v != 0 && v % GB == 0)
 		snprintf(buf, len, "%lldGB", (long long)(v / GB));
 	else if (v != 0 && v % MB == 0)
 		snprintf(buf, len, "%lldMB", (long long)(v / MB));
@@ -464,8 +471,9 @@ bool config_func_listed(const CfgFunc *list, size_t n, const char *schema, const
 typedef enum KeyType {
 	KT_INT,	     /* int, min..max */
 	KT_SIZE,     /* size_t bytes, min..max */
+	KT_SIZE64,   /* uint64_t bytes, min..max */
 	KT_DURATION, /* usec_t, min..max in microseconds */
-	KT_STRING,   /* char[cap] */
+	KT_STRING,   /* char[cap], at least min bytes long */
 	KT_ENUM,     /* an int-sized enum; names[] indexed by value */
 	KT_ADDRS,    /* listen_addr[] + nlisten */
 	KT_LOGLEVEL, /* LogLevel via log_level_parse() */
@@ -509,6 +517,21 @@ static const char *const load_balance_names[] = {
 };
 _Static_assert(ARRAY_SIZE(load_balance_names) == BAL__COUNT, "update load_balance_names");
 
+/* Config.no_fresh_replica holds a NoFreshPolicy, Config.read_your_writes a RywMode. */
+static const char *const no_fresh_names[] = {
+    [NOFRESH_MASTER] = "master",
+    [NOFRESH_WAIT] = "wait",
+    [NOFRESH_ERROR] = "error",
+};
+_Static_assert(ARRAY_SIZE(no_fresh_names) == NOFRESH_ERROR + 1, "update no_fresh_names");
+
+static const char *const ryw_names[] = {
+    [RYW_OFF] = "off",
+    [RYW_SESSION] = "session",
+    [RYW_GLOBAL] = "global",
+};
+_Static_assert(ARRAY_SIZE(ryw_names) == RYW_GLOBAL + 1, "update ryw_names");
+
 static const char *const bool_true_names[] = {"on", "true", "yes", "1"};
 static const char *const bool_false_names[] = {"off", "false", "no", "0"};
 
@@ -526,6 +549,11 @@ _Static_assert(sizeof(LogLevel) == sizeof(int), "LogLevel must be int-sized");
 	{                                                                                          \
 		"pgrelay", #n, KT_SIZE, lo, hi, d, FIELD(n, size_t), 0, NULL, 0, 0, 0              \
 	}
+/* max_lag_bytes may exceed size_t on 32-bit systems: a uint64_t field */
+#define K_SIZE64(n, lo, hi, d)                                                                     \
+	{                                                                                          \
+		"pgrelay", #n, KT_SIZE64, lo, hi, d, FIELD(n, uint64_t), 0, NULL, 0, 0, 0          \
+	}
 #define K_DUR(n, lo, hi, d)                                                                        \
 	{                                                                                          \
 		"pgrelay", #n, KT_DURATION, lo, hi, d, FIELD(n, usec_t), 0, NULL, 0, 0, 0          \
@@ -534,6 +562,17 @@ _Static_assert(sizeof(LogLevel) == sizeof(int), "LogLevel must be int-sized");
 	{                                                                                          \
 		"pgrelay", #n, KT_STRING, 0, 0, d, FIELD(n, char *), sizeof(((Config *)0)->n),     \
 		    NULL, 0, 0, 0                                                                  \
+	}
+/* a string of at least one character, such as a database name */
+#define K_NAME(n, d)                                                                               \
+	{                                                                                          \
+		"pgrelay", #n, KT_STRING, 1, 0, d, FIELD(n, char *), sizeof(((Config *)0)->n),     \
+		    NULL, 0, 0, 0                                                                  \
+	}
+/* an enum stored in an int field; names[] indexed by value */
+#define K_ENUM(n, names, d)                                                                        \
+	{                                                                                          \
+		"pgrelay", #n, KT_ENUM, 0, 0, d, FIELD(n, int), 0, names, ARRAY_SIZE(names), 0, 0  \
 	}
 #define K_BOOL(n, d)                                                                               \
 	{                                                                                          \
@@ -575,6 +614,17 @@ static const CfgKey cfg_keys[] = {
     K_STR(monitor_password, ""),
     K_DUR(function_cache_ttl, SEC(1), SEC(86400), "300"),
     K_DUR(replica_retry_interval, 100 * USEC_PER_MS, SEC(3600), "5"),
+    /* the monitor, replica lag, read-your-writes */
+    K_DUR(monitor_interval, 10 * USEC_PER_MS, SEC(60), "0.2"),
+    K_DUR(monitor_timeout, 10 * USEC_PER_MS, SEC(600), "1"),
+    K_INT(monitor_hysteresis, 1, 100, "3"),
+    K_NAME(monitor_dbname, "postgres"),
+    K_SIZE64(max_lag_bytes, 0, 1 * TB, "16MB"),
+    K_DUR(max_lag_time, 0, SEC(86400), "1"),
+    K_ENUM(no_fresh_replica, no_fresh_names, "master"),
+    K_DUR(no_fresh_replica_timeout, USEC_PER_MS, SEC(3600), "1"),
+    K_ENUM(read_your_writes, ryw_names, "session"),
+    K_DUR(read_your_writes_wait, 0, SEC(60), "0.05"),
 };
 #define NKEYS ARRAY_SIZE(cfg_keys)
 
@@ -689,17 +739,21 @@ static bool key_parse(const CfgKey *k, Config *cfg, const char *value, char *why
 		*(int *)key_field(k, cfg) = (int)v;
 		return true;
 	case KT_SIZE:
+	case KT_SIZE64:
 		if (!parse_size(value, &v) || v < k->min || v > k->max) {
 			format_size_unit(k->min, lo, sizeof(lo));
 			format_size_unit(k->max, hi, sizeof(hi));
 			snprintf(
 			    why, whylen,
-			    "expected a size from %s to %s (bytes, or with a kB/MB/GB suffix), "
+			    "expected a size from %s to %s (bytes, or with a kB/MB/GB/TB suffix), "
 			    "got '%s'",
 			    lo, hi, value);
 			return false;
 		}
-		*(size_t *)key_field(k, cfg) = (size_t)v;
+		if (k->type == KT_SIZE)
+			*(size_t *)key_field(k, cfg) = (size_t)v;
+		else
+			*(uint64_t *)key_field(k, cfg) = (uint64_t)v;
 		return true;
 	case KT_DURATION:
 		if (!parse_duration(value, &v) || v < k->min || v > k->max) {
@@ -715,6 +769,11 @@ static bool key_parse(const CfgKey *k, Config *cfg, const char *value, char *why
 	case KT_STRING: {
 		size_t n = strlen(value);
 
+		if (k->min > 0 && (n < (size_t)k->min || n >= k->cap)) {
+			snprintf(why, whylen, "expected %lld to %zu characters, got %zu",
+				 (long long)k->min, k->cap - 1, n);
+			return false;
+		}
 		if (n >= k->cap) {
 			snprintf(why, whylen, "expected at most %zu characters, got %zu",
 				 k->cap - 1, n);
@@ -785,6 +844,9 @@ static void key_format(const CfgKey *k, const Config *cfg, char *buf, size_t len
 	case KT_SIZE:
 		snprintf(buf, len, "%zu", *(const size_t *)f);
 		break;
+	case KT_SIZE64:
+		snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f);
+		break;
 	case KT_DURATION:
 		format_duration(*(const usec_t *)f, buf, len);
 		break;
@@ -847,7 +909,7 @@ bool config_key_at(const Config *cfg, size_t i, const char **section, const char
 
 /* ---- the ini parser state ------------------------------------------------- */
 
-typedef enum SectionKind { SEC_NONE, SEC_PGRELAY, SEC_NODE, SEC_DATABASES } SectionKind;
+typedef enum SectionKind { SEC_NONE, SEC_PGRELAY, SEC_NODE, SEC_DATABASES, SEC_USERS } SectionKind;
 
 /* host and port (the keys before NODE_ROLE) are required */
 enum { NODE_HOST, NODE_PORT, NODE_ROLE, NODE_WEIGHT, NODE__NKEYS };
@@ -866,6 +928,7 @@ typedef struct Parser {
 	int key_line[NKEYS];			       /* [pgrelay]: where each key was set */
 	int node_key_line[CFG_MAX_NODES][NODE__NKEYS]; /* [node.X] likewise */
 	int db_line[CFG_MAX_DATABASES];
+	int user_line[CFG_MAX_USERS];
 
 	bool failed;
 	int err_line;
@@ -915,6 +978,10 @@ static bool parser_begin_section(Parser *p, const char *sec)
 	}
 	if (strcmp(sec, "databases") == 0) {
 		p->kind = SEC_DATABASES;
+		return true;
+	}
+	if (strcmp(sec, "users") == 0) {
+		p->kind = SEC_USERS;
 		return true;
 	}
 	if (strncmp(sec, "node.", 5) != 0)
@@ -1104,17 +1171,142 @@ static int handle_node(Parser *p, const char *name, const char *value)
 }
 
 /*
- * A [databases] value: space-separated field=value pairs; a value may be
- * single-quoted to hold blanks, with '' standing for one quote.
+ * [databases] and [users] values: space-separated FIELD=VALUE pairs; a value
+ * may be single-quoted to hold blanks, with '' standing for one quote.
  */
+typedef struct OptFields {
+	const char *const *names;
+	size_t n;
+} OptFields;
+
+/* Longest value of a field, quotes removed; CfgDatabase.password is the longest field. */
+#define OPT_VALUE_MAX 255
+_Static_assert(sizeof(((CfgDatabase *)0)->password) == OPT_VALUE_MAX + 1, "update OPT_VALUE_MAX");
+
+/*
+ * Reads the next pair of the value of key at *sp: its field's index in
+ * fields into *field and its value, unquoted, into val[OPT_VALUE_MAX + 1].
+ * seen[] (one per field) catches a field given twice. Returns 1 for a pair,
+ * 0 at the end of the value, -1 after reporting what is wrong.
+ */
+static int opt_next(Parser *p, const char *key, const char **sp, const OptFields *fields,
+		    bool *seen, size_t *field, char *val)
+{
+	const char *s = *sp, *fstart, *fend;
+	size_t f, vlen = 0;
+
+	while (is_blank(*s))
+		s++;
+	if (*s == '\0') {
+		*sp = s;
+		return 0;
+	}
+	fstart = s;
+	while (*s && *s != '=' && !is_blank(*s))
+		s++;
+	fend = s;
+	if (*s != '=' || fend == fstart) {
+		while (*s && !is_blank(*s))
+			s++;
+		parser_fail(p, p->lineno, "key '%s': expected FIELD=VALUE, got '%.*s'", key,
+			    (int)(s - fstart), fstart);
+		return -1;
+	}
+	s++;
+	for (f = 0; f < fields->n; f++) {
+		if (strlen(fields->names[f]) == (size_t)(fend - fstart) &&
+		    memcmp(fields->names[f], fstart, (size_t)(fend - fstart)) == 0)
+			break;
+	}
+	if (f == fields->n) {
+		char choices[128];
+
+		format_choices(fields->names, fields->n, choices, sizeof(choices));
+		parser_fail(p, p->lineno, "key '%s': unknown field '%.*s' (expected %s)", key,
+			    (int)(fend - fstart), fstart, choices);
+		return -1;
+	}
+	if (seen[f]) {
+		parser_fail(p, p->lineno, "key '%s': field '%s' is given twice", key,
+			    fields->names[f]);
+		return -1;
+	}
+	seen[f] = true;
+
+	if (*s == '\'') {
+		for (s++;; s++) {
+			if (*s == '\0') {
+				parser_fail(p, p->lineno,
+					    "key '%s': field '%s': missing closing quote", key,
+					    fields->names[f]);
+				return -1;
+			}
+			if (*s == '\'') {
+				if (s[1] != '\'')
+					break;
+				s++;
+			}
+			if (vlen < OPT_VALUE_MAX)
+				val[vlen] = *s;
+			vlen++;
+		}
+		s++;
+		if (*s && !is_blank(*s)) {
+			parser_fail(
+			    p, p->lineno,
+			    "key '%s': field '%s': expected a blank after the closing quote", key,
+			    fields->names[f]);
+			return -1;
+		}
+	} else {
+		for (; *s && !is_blank(*s); s++) {
+			if (vlen < OPT_VALUE_MAX)
+				val[vlen] = *s;
+			vlen++;
+		}
+	}
+	if (vlen > OPT_VALUE_MAX) {
+		parser_fail(p, p->lineno, "key '%s': field '%s': longer than %d characters", key,
+			    fields->names[f], OPT_VALUE_MAX);
+		return -1;
+	}
+	val[vlen] = '\0';
+	*field = f;
+	*sp = s;
+	return 1;
+}
+
+/* The value of a read_your_writes field (a RywMode) into *out, or an error. */
+static bool opt_parse_ryw(Parser *p, const char *key, const char *val, int *out)
+{
+	char choices[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(ryw_names); i++) {
+		if (strcasecmp(val, ryw_names[i]) == 0) {
+			*out = (int)i;
+			return true;
+		}
+	}
+	format_choices(ryw_names, ARRAY_SIZE(ryw_names), choices, sizeof(choices));
+	return parser_fail(p, p->lineno,
+			   "key '%s': field 'read_your_writes': expected %s, got '%s'", key,
+			   choices, val);
+}
+
+enum { DB_DBNAME, DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_RYW, DB__NFIELDS };
+static const char *const db_field_names[DB__NFIELDS] = {"dbname", "user", "password", "pool_size",
+							"read_your_writes"};
+
 static int handle_database(Parser *p, const char *name, const char *value)
 {
-	static const char *const fields[] = {"dbname", "user", "password", "pool_size"};
+	static const OptFields fields = {db_field_names, DB__NFIELDS};
 	Config *cfg = p->cfg;
 	CfgDatabase *db;
-	bool seen[ARRAY_SIZE(fields)] = {false};
-	char val[256];
+	bool seen[DB__NFIELDS] = {false};
+	char val[OPT_VALUE_MAX + 1];
 	const char *s = value;
+	size_t f;
+	int r;
 
 	if (name[0] == '\0' || strlen(name) >= PG_NAME_MAX)
 		return parser_fail(p, p->lineno, "key '%s': a database name is 1 to %d characters",
@@ -1135,92 +1327,22 @@ static int handle_database(Parser *p, const char *name, const char *value)
 	db = &cfg->databases[cfg->ndatabases];
 	memset(db, 0, sizeof(*db));
 	strcpy(db->name, name);
+	db->read_your_writes = -1;
 
-	for (;;) {
-		const char *fstart, *fend;
-		size_t f, vlen = 0;
-
-		while (is_blank(*s))
-			s++;
-		if (*s == '\0')
-			break;
-		fstart = s;
-		while (*s && *s != '=' && !is_blank(*s))
-			s++;
-		fend = s;
-		if (*s != '=' || fend == fstart) {
-			while (*s && !is_blank(*s))
-				s++;
-			return parser_fail(p, p->lineno,
-					   "key '%s': expected FIELD=VALUE, got '%.*s'", name,
-					   (int)(s - fstart), fstart);
-		}
-		s++;
-		for (f = 0; f < ARRAY_SIZE(fields); f++) {
-			if (strlen(fields[f]) == (size_t)(fend - fstart) &&
-			    memcmp(fields[f], fstart, (size_t)(fend - fstart)) == 0)
-				break;
-		}
-		if (f == ARRAY_SIZE(fields))
-			return parser_fail(p, p->lineno,
-					   "key '%s': unknown field '%.*s' (expected dbname, user, "
-					   "password or pool_size)",
-					   name, (int)(fend - fstart), fstart);
-		if (seen[f])
-			return parser_fail(p, p->lineno, "key '%s': field '%s' is given twice",
-					   name, fields[f]);
-		seen[f] = true;
-
-		if (*s == '\'') {
-			for (s++;; s++) {
-				if (*s == '\0')
-					return parser_fail(p, p->lineno,
-							   "key '%s': field '%s': missing closing "
-							   "quote",
-							   name, fields[f]);
-				if (*s == '\'') {
-					if (s[1] != '\'')
-						break;
-					s++;
-				}
-				if (vlen + 1 < sizeof(val))
-					val[vlen] = *s;
-				vlen++;
-			}
-			s++;
-			if (*s && !is_blank(*s))
-				return parser_fail(
-				    p, p->lineno,
-				    "key '%s': field '%s': expected a blank after the "
-				    "closing quote",
-				    name, fields[f]);
-		} else {
-			for (; *s && !is_blank(*s); s++) {
-				if (vlen + 1 < sizeof(val))
-					val[vlen] = *s;
-				vlen++;
-			}
-		}
-		if (vlen >= sizeof(val)) {
-			return parser_fail(p, p->lineno,
-					   "key '%s': field '%s': longer than %zu characters", name,
-					   fields[f], sizeof(val) - 1);
-		}
-		val[vlen] = '\0';
-
+	while ((r = opt_next(p, name, &s, &fields, seen, &f, val)) > 0) {
 		switch (f) {
-		case 0:
-		case 1:
-			if (vlen >= PG_NAME_MAX)
+		case DB_DBNAME:
+		case DB_USER:
+			if (strlen(val) >= PG_NAME_MAX)
 				return parser_fail(
 				    p, p->lineno, "key '%s': field '%s': longer than %d characters",
-				    name, fields[f], PG_NAME_MAX - 1);
-			strcpy(f == 0 ? db->dbname : db->user, val);
+				    name, db_field_names[f], PG_NAME_MAX - 1);
+			strcpy(f == DB_DBNAME ? db->dbname : db->user, val);
 			break;
-		case 2:
+		case DB_PASSWORD:
 			strcpy(db->password, val); /* sizeof(val) == sizeof(db->password) */
 			break;
-		case 3: {
+		case DB_POOL_SIZE: {
 			int64_t v;
 
 			if (!parse_int64(val, &v) || v < 1 || v > 10000)
@@ -1232,13 +1354,70 @@ static int handle_database(Parser *p, const char *name, const char *value)
 			db->pool_size = (int)v;
 			break;
 		}
+		case DB_RYW:
+			if (!opt_parse_ryw(p, name, val, &db->read_your_writes))
+				return 0;
+			break;
 		}
 	}
+	if (r < 0)
+		return 0;
 	p->db_line[cfg->ndatabases] = p->lineno;
 	cfg->ndatabases++;
 	return 1;
 }
-_Static_assert(sizeof(((CfgDatabase *)0)->password) == 256, "handle_database's val[] size");
+
+/* A [users] value: FIELD=VALUE pairs like [databases]; only read_your_writes for now. */
+enum { USER_RYW, USER__NFIELDS };
+static const char *const user_field_names[USER__NFIELDS] = {"read_your_writes"};
+
+static int handle_user(Parser *p, const char *name, const char *value)
+{
+	static const OptFields fields = {user_field_names, USER__NFIELDS};
+	Config *cfg = p->cfg;
+	CfgUser *u;
+	bool seen[USER__NFIELDS] = {false};
+	char val[OPT_VALUE_MAX + 1];
+	const char *s = value;
+	size_t f;
+	int r;
+
+	if (name[0] == '\0' || strlen(name) >= PG_NAME_MAX)
+		return parser_fail(p, p->lineno, "key '%s': a user name is 1 to %d characters",
+				   name, PG_NAME_MAX - 1);
+	/* easily taken for a fallback that [users] does not have */
+	if (strcmp(name, "*") == 0)
+		return parser_fail(p, p->lineno,
+				   "key '*': [users] has no fallback entry; set the key in "
+				   "[pgrelay] or in [databases] instead");
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		if (strcmp(cfg->users[i].name, name) == 0)
+			return parser_fail(p, p->lineno,
+					   "key '%s': duplicate user (first set on line %d)", name,
+					   p->user_line[i]);
+	}
+	if (cfg->nusers == CFG_MAX_USERS)
+		return parser_fail(p, p->lineno, "key '%s': too many users (at most %d)", name,
+				   CFG_MAX_USERS);
+	u = &cfg->users[cfg->nusers];
+	memset(u, 0, sizeof(*u));
+	strcpy(u->name, name);
+	u->read_your_writes = -1;
+
+	while ((r = opt_next(p, name, &s, &fields, seen, &f, val)) > 0) {
+		switch (f) {
+		case USER_RYW:
+			if (!opt_parse_ryw(p, name, val, &u->read_your_writes))
+				return 0;
+			break;
+		}
+	}
+	if (r < 0)
+		return 0;
+	p->user_line[cfg->nusers] = p->lineno;
+	cfg->nusers++;
+	return 1;
+}
 
 static int parser_handle(void *user, const char *section, const char *name, const char *value)
 {
@@ -1259,6 +1438,8 @@ static int parser_handle(void *user, const char *section, const char *name, cons
 		return handle_node(p, name, value);
 	case SEC_DATABASES:
 		return handle_database(p, name, value);
+	case SEC_USERS:
+		return handle_user(p, name, value);
 	}
 	return 0;
 }
@@ -1337,6 +1518,17 @@ static bool parser_finish(Parser *p)
 		return parser_fail(p, 0, "no [node.NAME] section: at least one node is required");
 	if (!config_master(cfg))
 		return parser_fail(p, 0, "no node has role = master");
+	/* without it no replica could ever be shown to be fresh enough for a read */
+	if (cfg->route_reads && cfg->monitor_user[0] == '\0') {
+		for (size_t i = 0; i < cfg->nnodes; i++) {
+			if (cfg->nodes[i].role == ROLE_REPLICA)
+				return parser_fail(
+				    p, 0,
+				    "key 'monitor_user': required when route_reads = "
+				    "on and a replica is configured (the monitor "
+				    "measures replica lag with it)");
+		}
+	}
 
 	if (!parser_check_func_lists(p))
 		return false;
@@ -1455,6 +1647,37 @@ const CfgDatabase *config_find_database(const Config *cfg, const char *name)
 			fallback = &cfg->databases[i];
 	}
 	return fallback;
+}
+
+const CfgUser *config_find_user(const Config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		if (strcmp(cfg->users[i].name, name) == 0)
+			return &cfg->users[i];
+	}
+	return NULL;
+}
+
+RywMode config_ryw_mode(const Config *cfg, const char *database, const char *user)
+{
+	const CfgUser *u = user ? config_find_user(cfg, user) : NULL;
+	const CfgDatabase *db = database ? config_find_database(cfg, database) : NULL;
+
+	if (u && u->read_your_writes >= 0)
+		return (RywMode)u->read_your_writes;
+	if (db && db->read_your_writes >= 0)
+		return (RywMode)db->read_your_writes;
+	return (RywMode)cfg->read_your_writes;
+}
+
+const char *ryw_mode_name(RywMode m)
+{
+	return (unsigned)m < ARRAY_SIZE(ryw_names) ? ryw_names[m] : "?";
+}
+
+const char *no_fresh_policy_name(NoFreshPolicy p)
+{
+	return (unsigned)p < ARRAY_SIZE(no_fresh_names) ? no_fresh_names[p] : "?";
 }
 
 const char *auth_type_name(AuthType t)

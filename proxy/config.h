@@ -1,7 +1,8 @@
 /*
  * config.h - pgrelay's configuration: the Config value, loading it from an
- * ini file (inih) through one key table, validation, and the auth file
- * (userlist) parser. Pure: no sockets, no libev.
+ * ini file (inih) through one key table, validation, the read-your-writes
+ * mode resolver (global, [databases] and [users] settings), and the auth
+ * file (userlist) parser. Pure: no sockets, no libev.
  *
  * Ownership: config_load() returns a Config the caller owns; free it with
  * config_free(). Nothing may keep pointers into a Config across a reload:
@@ -16,11 +17,27 @@
 #define CFG_MAX_LISTEN 8
 #define CFG_MAX_NODES 16
 #define CFG_MAX_DATABASES 64
+#define CFG_MAX_USERS 64
 #define CFG_MAX_FUNCS 128 /* entries in read_only_functions / write_functions each */
 
 typedef enum AuthType { AUTH_SCRAM, AUTH_MD5, AUTH_TRUST, AUTH__COUNT } AuthType;
 
 typedef enum NodeRole { ROLE_MASTER, ROLE_REPLICA, ROLE__COUNT } NodeRole;
+
+/* no_fresh_replica: what a read does when no replica is fresh enough. */
+typedef enum NoFreshPolicy {
+	NOFRESH_MASTER, /* it goes to the master */
+	NOFRESH_WAIT,	/* it waits up to no_fresh_replica_timeout, then fails */
+	NOFRESH_ERROR,	/* it fails at once */
+} NoFreshPolicy;
+
+/* read_your_writes: which replicas a read may go to after writes. */
+typedef enum RywMode {
+	RYW_OFF,     /* any replica within the lag limits */
+	RYW_SESSION, /* only replicas that replayed the client's own committed writes */
+	RYW_GLOBAL,  /* only replicas that replayed every write committed through pgrelay
+			before the read arrived */
+} RywMode;
 
 typedef struct CfgNode {
 	char name[PG_NAME_MAX]; /* from the section name [node.NAME] */
@@ -39,12 +56,19 @@ typedef struct CfgFunc {
 } CfgFunc;
 
 typedef struct CfgDatabase {
-	char name[PG_NAME_MAX];	   /* client-side name, or "*" for the fallback */
-	char dbname[PG_NAME_MAX];  /* backend database; empty = same as the client's */
-	char user[PG_NAME_MAX];	   /* backend user; empty = the client's user */
-	char password[256];	   /* backend password for `user`; empty = from the auth file */
-	int pool_size;		   /* 0 = the global pool_size */
+	char name[PG_NAME_MAX];	  /* client-side name, or "*" for the fallback */
+	char dbname[PG_NAME_MAX]; /* backend database; empty = same as the client's */
+	char user[PG_NAME_MAX];	  /* backend user; empty = the client's user */
+	char password[256];	  /* backend password for `user`; empty = from the auth file */
+	int pool_size;		  /* 0 = the global pool_size */
+	int read_your_writes;	  /* a RywMode; -1 = not set (the global key applies) */
 } CfgDatabase;
+
+/* A [users] entry: per-user settings, keyed by the client's user name. */
+typedef struct CfgUser {
+	char name[PG_NAME_MAX];
+	int read_your_writes; /* a RywMode; -1 = not set */
+} CfgUser;
 
 typedef struct Config {
 	char *path; /* the file it was loaded from */
@@ -60,7 +84,7 @@ typedef struct Config {
 	size_t max_message_size;     /* bytes, largest client message accepted */
 	usec_t connect_timeout;	     /* server connect + login */
 	usec_t client_login_timeout; /* client startup + auth */
-	usec_t server_idle_timeout;  /* idle pooled server connections are closed after this; 0 = never */
+	usec_t server_idle_timeout;  /* idle server connections are closed after this; 0 = never */
 	usec_t client_idle_timeout;  /* idle clients (not in a transaction) closed; 0 = never */
 	usec_t query_wait_timeout;   /* how long a client waits for a pool slot; 0 = forever */
 	usec_t shutdown_timeout;     /* SIGTERM: how long running transactions may finish */
@@ -81,6 +105,18 @@ typedef struct Config {
 	size_t nwrite_funcs; /* write_functions, parsed */
 	CfgFunc write_funcs[CFG_MAX_FUNCS];
 
+	/* [pgrelay]: the monitor, replica lag and read-your-writes */
+	usec_t monitor_interval;	  /* how often every node is polled */
+	usec_t monitor_timeout;		  /* connect + query timeout of monitor connections */
+	int monitor_hysteresis;		  /* observations in a row before a node's state changes */
+	char monitor_dbname[PG_NAME_MAX]; /* the database the monitor logs in to */
+	uint64_t max_lag_bytes;		  /* master WAL position - replay position; 0 = no limit */
+	usec_t max_lag_time;		  /* replay delay; 0 = no limit */
+	int no_fresh_replica;		  /* a NoFreshPolicy */
+	usec_t no_fresh_replica_timeout;  /* NOFRESH_WAIT: how long a read waits */
+	int read_your_writes;		  /* a RywMode; config_ryw_mode() applies overrides */
+	usec_t read_your_writes_wait;	  /* a read's wait for its watermark */
+
 	/* [node.NAME] sections */
 	size_t nnodes;
 	CfgNode nodes[CFG_MAX_NODES];
@@ -88,6 +124,10 @@ typedef struct Config {
 	/* [databases] */
 	size_t ndatabases;
 	CfgDatabase databases[CFG_MAX_DATABASES];
+
+	/* [users] */
+	size_t nusers;
+	CfgUser users[CFG_MAX_USERS];
 } Config;
 
 /*
@@ -102,6 +142,15 @@ void config_free(Config *cfg);
 const CfgNode *config_master(const Config *cfg);
 /* The [databases] entry for a client database name: exact match, then "*", else NULL. */
 const CfgDatabase *config_find_database(const Config *cfg, const char *name);
+/* The [users] entry for a client user name (exact match), else NULL. */
+const CfgUser *config_find_user(const Config *cfg, const char *name);
+
+/*
+ * The read-your-writes mode of a client: its [users] entry if that sets
+ * read_your_writes, else its database's entry (config_find_database()) if
+ * that sets it, else the global key. database or user may be NULL (skipped).
+ */
+RywMode config_ryw_mode(const Config *cfg, const char *database, const char *user);
 
 /*
  * True when list[0..n) has an entry for the function name (already folded)
@@ -113,6 +162,8 @@ bool config_func_listed(const CfgFunc *list, size_t n, const char *schema, const
 
 const char *auth_type_name(AuthType t);
 const char *node_role_name(NodeRole r);
+const char *ryw_mode_name(RywMode m);		   /* "off", "session", "global" */
+const char *no_fresh_policy_name(NoFreshPolicy p); /* "master", "wait", "error" */
 
 /*
  * For SHOW CONFIG and the docs: iterate over every key with its current value

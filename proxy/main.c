@@ -8,6 +8,7 @@
 #include "listener.h"
 #include "log.h"
 #include "funccache.h"
+#include "monitor.h"
 #include "maint.h"
 #include "pool.h"
 #include "topology.h"
@@ -50,6 +51,7 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)w;
 	(void)revents;
 	client_log_route_stats();
+	client_log_sessions();
 }
 
 static void on_sigint(struct ev_loop *loop, ev_signal *w, int revents)
@@ -146,6 +148,8 @@ int main(int argc, char **argv)
 			 });
 	client_module_init(loop, cfg, &af);
 	funccache_init(loop, cfg);
+	monitor_set_listener(client_monitor_news);
+	monitor_start(loop, cfg);
 	if (!listener_start(loop, cfg, err, sizeof(err)))
 		fatal("%s", err);
 	maint_start(loop, cfg);
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
 	listener_stop();
 	authfile_free(&af);
 	funccache_free();
+	monitor_stop();
 	config_free(cfg);
 	topology_free();
 	return 0;

@@ -25,6 +25,8 @@ static const char *const reason_names[] = {
 	[RR_TOO_LARGE] = "batch_too_large",
 	[RR_MISROUTE_RERUN] = "misroute_rerun",
 	[RR_BEHIND_WRITE] = "behind_write",
+	[RR_RYW_UNKNOWN] = "ryw_unknown",
+	[RR_RYW_NOT_REPLAYED] = "ryw_not_replayed",
 	[RR_TXN_MOVED] = "transaction_moved",
 	[RR_ROUTING_OFF] = "routing_off",
 };

@@ -27,7 +27,7 @@ typedef enum RouteReason {
 	RR_HINT_PRIMARY,    /* a pgrelay:primary hint */
 	RR_HINT_REPLICA,    /* a pgrelay:replica hint on a statement that may run there */
 	RR_HINT_REFUSED,    /* a pgrelay:replica hint on a write: ignored */
-	RR_NO_REPLICA,	    /* a read, but no replica is usable */
+	RR_NO_REPLICA,	    /* a read, but no replica is usable (none fresh, none reachable) */
 	RR_REPLAY_FAILED,   /* the session's SETs could not be replayed on the replica */
 	RR_SESSION,	    /* SET / RESET / DISCARD outside a transaction */
 	RR_UNKNOWN_FUNCTION, /* calls a function whose volatility is not known (yet) */
@@ -37,6 +37,8 @@ typedef enum RouteReason {
 	RR_TOO_LARGE,	    /* an extended batch larger than the buffer */
 	RR_MISROUTE_RERUN,  /* a replica refused it with 25006: rerun on the master */
 	RR_BEHIND_WRITE,    /* a read pipelined behind the session's unfinished master unit */
+	RR_RYW_UNKNOWN,	    /* read-your-writes: the session's last commit's LSN is not known yet */
+	RR_RYW_NOT_REPLAYED, /* read-your-writes: no replica replayed the session's last commit */
 	RR_TXN_MOVED,	    /* a replica transaction asked for READ WRITE / SERIALIZABLE before
 			       its first query: restarted on the master */
 	RR_ROUTING_OFF,	    /* route_reads = off */

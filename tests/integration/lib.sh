@@ -26,6 +26,7 @@ chmod 755 "$TMP"
 
 _BG_PIDS=()
 _EXTRA_DIRS=()
+_OWN_CLUSTERS=()
 
 # ---- output and assertions -------------------------------------------------------------
 
@@ -193,6 +194,22 @@ extra_proxy_stop() {
 	PROXY_STOP_TIMEOUT=10 proxy_stop "$1"
 }
 
+# own_cluster NAME: a master and two streaming replicas of the test's own (for tests that stop
+# or pause nodes), in $TMP/NAME, stopped when the test exits. Sets OC_DIR and OC_PORT (a
+# pgrelay in front of it is not started: use proxy_write_ini and proxy_start).
+own_cluster() {
+	OC_DIR=$TMP/$1
+	local base
+	base=$(free_port_block 3) || fail "no free ports for a cluster"
+	_OWN_CLUSTERS+=("$OC_DIR")
+	CLUSTER_FAST=1 cluster_create "$OC_DIR" "$base" >"$TMP/$1.log" 2>&1 || {
+		cat "$TMP/$1.log" >&2
+		fail "cluster_create $OC_DIR"
+	}
+	cluster_wait_replicas "$OC_DIR" || fail "the replicas of $OC_DIR are not streaming"
+	OC_PORT=$(free_port_block 1) || fail "no free port"
+}
+
 # ---- cleanup ---------------------------------------------------------------------------
 
 _lib_cleanup() {
@@ -215,6 +232,9 @@ _lib_cleanup() {
 			tail -n 25 "$d/pgrelay.log"
 		fi
 		PROXY_STOP_TIMEOUT=5 proxy_stop "$d"
+	done
+	for d in "${_OWN_CLUSTERS[@]}"; do
+		cluster_stop "$d" >/dev/null 2>&1
 	done
 	exit $rc
 }

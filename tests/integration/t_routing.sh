@@ -308,7 +308,8 @@ for i in 1 2 3; do
 	out=$("${D[@]}" -At -c "$port_q") || fail "a read failed while no replica accepts connections"
 	expect_master "$out" "a read with every replica refusing connections (try $i)"
 done
-grep -q "no reads for" "$dead/pgrelay.log" || fail "the refusing replica was not reported"
+grep -q "event node_state: node n1 (replica) unknown -> down: unreachable" "$dead/pgrelay.log" ||
+	fail "the refusing replica was not reported"
 extra_proxy_stop "$dead"
 
 # ---- a replica terminated under an autocommit read: the read reruns on the master --------

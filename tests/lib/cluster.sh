@@ -371,6 +371,8 @@ listen_port $pport
 auth_type scram-sha-256
 auth_file $dir/userlist.txt
 log_level info
+monitor_user postgres
+monitor_password postgres
 EOF
 		echo
 		echo "[node.n0]"
@@ -425,9 +427,19 @@ _proxy_ready() {
 	pg_isready -q -h 127.0.0.1 -p "$port" -t 1 >/dev/null 2>&1
 }
 
+# Every replica of DIR/proxy.ini has been reported up by pgrelay's monitor.
+_proxy_replicas_up() {
+	local dir=$1 want have
+	want=$(grep -c '^role = replica' "$dir/proxy.ini")
+	have=$(grep -o 'event node_state: node [A-Za-z0-9_.-]* (replica) [a-z]* -> up' \
+		"$dir/pgrelay.log" 2>/dev/null | awk '{print $4}' | sort -u | wc -l)
+	[ "$have" -ge "$want" ]
+}
+
 # proxy_start DIR [BIN]: starts BIN (default ./pgrelay) with DIR/proxy.ini in the
 # background, logging to DIR/pgrelay.log, its PID in DIR/pgrelay.pid, and waits (at most
-# 10 s) until it accepts connections. Does nothing when it runs already. On failure it
+# 10 s) until it accepts connections, and (at most 3 s) until its monitor has seen every
+# replica up. Does nothing when it runs already. On failure it
 # prints the end of the log, stops what it started and returns 1.
 proxy_start() {
 	local dir bin=${2:-./pgrelay}
@@ -469,6 +481,10 @@ proxy_start() {
 		tail -n 30 "$dir/pgrelay.log" >&2
 		PROXY_STOP_TIMEOUT=5 proxy_stop "$dir"
 		return 1
+	fi
+	# reads go to the master until the monitor has seen the replicas fresh: wait a little
+	if grep -q '^monitor_user = .' "$dir/proxy.ini"; then
+		wait_until 3 _proxy_replicas_up "$dir" || true
 	fi
 }
 

@@ -1,7 +1,9 @@
 /*
  * test_config.c - unit tests for the configuration loader and the auth file
  * parser (proxy/config.c): a full file, defaults, every key type's good and
- * bad values, sections, nodes (weights by role), [databases] mappings, the
+ * bad values (the monitor, lag and read-your-writes keys too), sections,
+ * nodes (weights by role), [databases] mappings, the [users] section,
+ * config_ryw_mode() precedence, the monitor_user requirement, the
  * read_only_functions / write_functions lists and config_func_listed(),
  * exact error messages with line numbers, relative auth_file resolution and
  * userlist parsing.
@@ -106,51 +108,64 @@ static const char *tmp_write_str(const char *name, const char *text)
 /* ---- a complete file ------------------------------------------------------ */
 
 static const char full_text[] =
-    "; pgrelay test configuration\n"				      /* 1 */
-    "# hash comments too\n"					      /* 2 */
-    "[pgrelay]\n"						      /* 3 */
-    "listen_addr = 127.0.0.1, ::1 ,10.0.0.1\n"			      /* 4 */
-    "listen_port = 7432\n"					      /* 5 */
-    "auth_type = md5\n"						      /* 6 */
-    "auth_file = /etc/pgrelay/userlist.txt\n"			      /* 7 */
-    "pool_size = 7\n"						      /* 8 */
-    "max_client_conn = 250\n"					      /* 9 */
-    "max_message_size = 16MB\n"					      /* 10 */
-    "connect_timeout = 2.5\n"					      /* 11 */
-    "client_login_timeout = 15\n"				      /* 12 */
-    "server_idle_timeout = 0\n"					      /* 13 */
-    "client_idle_timeout = 3600\n"				      /* 14 */
-    "query_wait_timeout = 0.25\n"				      /* 15 */
-    "shutdown_timeout = 10 ; inline comment\n"			      /* 16 */
-    "server_reset_query = RESET ALL\n"				      /* 17 */
-    "log_level = debug\n"					      /* 18 */
-    "route_reads = off\n"					      /* 19 */
-    "load_balance = Least_Conn\n"				      /* 20 */
-    "read_only_functions = now_utc, geo.\"Distance\",\"Has,Comma\"\n" /* 21 */
-    "write_functions = public.Bump_Counter , audit.log\n"	      /* 22 */
-    "monitor_user = pgrelay_mon\n"				      /* 23 */
-    "monitor_password = mon secret\n"				      /* 24 */
-    "function_cache_ttl = 60\n"					      /* 25 */
-    "replica_retry_interval = 0.5\n"				      /* 26 */
-    "\n"							      /* 27 */
-    "[node.primary]\n"						      /* 28 */
-    "host = 10.1.0.1\n"						      /* 29 */
-    "port = 5432\n"						      /* 30 */
-    "role = master\n"						      /* 31 */
-    "weight = 2\n"						      /* 32 */
-    "[node.replica-1]\n"					      /* 33 */
-    "host = db-replica.example\n"				      /* 34 */
-    "port = 5433\n"						      /* 35 */
-    "weight = 0\n"						      /* 36 */
-    "role = replica\n"						      /* 37 */
-    "[node.r_2]\n"						      /* 38 */
-    "port = 5434\n"						      /* 39 */
-    "host = ::1\n"						      /* 40 */
-    "[databases]\n"						      /* 41 */
-    "app = dbname=app_prod user=app password=s3cret pool_size=5\n"    /* 42 */
-    "quoted = user='my user' password='it''s a secret'\n"	      /* 43 */
-    "empty =\n"							      /* 44 */
-    "* = dbname=fallback\n";					      /* 45 */
+    "; pgrelay test configuration\n"					       /* 1 */
+    "# hash comments too\n"						       /* 2 */
+    "[pgrelay]\n"							       /* 3 */
+    "listen_addr = 127.0.0.1, ::1 ,10.0.0.1\n"				       /* 4 */
+    "listen_port = 7432\n"						       /* 5 */
+    "auth_type = md5\n"							       /* 6 */
+    "auth_file = /etc/pgrelay/userlist.txt\n"				       /* 7 */
+    "pool_size = 7\n"							       /* 8 */
+    "max_client_conn = 250\n"						       /* 9 */
+    "max_message_size = 16MB\n"						       /* 10 */
+    "connect_timeout = 2.5\n"						       /* 11 */
+    "client_login_timeout = 15\n"					       /* 12 */
+    "server_idle_timeout = 0\n"						       /* 13 */
+    "client_idle_timeout = 3600\n"					       /* 14 */
+    "query_wait_timeout = 0.25\n"					       /* 15 */
+    "shutdown_timeout = 10 ; inline comment\n"				       /* 16 */
+    "server_reset_query = RESET ALL\n"					       /* 17 */
+    "log_level = debug\n"						       /* 18 */
+    "route_reads = off\n"						       /* 19 */
+    "load_balance = Least_Conn\n"					       /* 20 */
+    "read_only_functions = now_utc, geo.\"Distance\",\"Has,Comma\"\n"	       /* 21 */
+    "write_functions = public.Bump_Counter , audit.log\n"		       /* 22 */
+    "monitor_user = pgrelay_mon\n"					       /* 23 */
+    "monitor_password = mon secret\n"					       /* 24 */
+    "function_cache_ttl = 60\n"						       /* 25 */
+    "replica_retry_interval = 0.5\n"					       /* 26 */
+    "monitor_interval = 0.5\n"						       /* 27 */
+    "monitor_timeout = 2\n"						       /* 28 */
+    "monitor_hysteresis = 5\n"						       /* 29 */
+    "monitor_dbname = mon_db\n"						       /* 30 */
+    "max_lag_bytes = 1GB\n"						       /* 31 */
+    "max_lag_time = 2.5\n"						       /* 32 */
+    "no_fresh_replica = Wait\n"						       /* 33 */
+    "no_fresh_replica_timeout = 0.25\n"					       /* 34 */
+    "read_your_writes = global\n"					       /* 35 */
+    "read_your_writes_wait = 0.1\n"					       /* 36 */
+    "\n"								       /* 37 */
+    "[node.primary]\n"							       /* 38 */
+    "host = 10.1.0.1\n"							       /* 39 */
+    "port = 5432\n"							       /* 40 */
+    "role = master\n"							       /* 41 */
+    "weight = 2\n"							       /* 42 */
+    "[node.replica-1]\n"						       /* 43 */
+    "host = db-replica.example\n"					       /* 44 */
+    "port = 5433\n"							       /* 45 */
+    "weight = 0\n"							       /* 46 */
+    "role = replica\n"							       /* 47 */
+    "[node.r_2]\n"							       /* 48 */
+    "port = 5434\n"							       /* 49 */
+    "host = ::1\n"							       /* 50 */
+    "[databases]\n"							       /* 51 */
+    "app = dbname=app_prod user=app password=s3cret pool_size=5\n"	       /* 52 */
+    "quoted = user='my user' password='it''s a secret' read_your_writes=off\n" /* 53 */
+    "empty =\n"								       /* 54 */
+    "* = dbname=fallback read_your_writes=SESSION\n"			       /* 55 */
+    "[users]\n"								       /* 56 */
+    "alice = read_your_writes=off\n"					       /* 57 */
+    "bob =\n";								       /* 58 */
 
 Test(config, full_file)
 {
@@ -196,19 +211,29 @@ Test(config, full_file)
 	cr_expect_str_eq(cfg->monitor_password, "mon secret");
 	cr_expect_eq(cfg->function_cache_ttl, 60 * USEC_PER_SEC);
 	cr_expect_eq(cfg->replica_retry_interval, 500000);
+	cr_expect_eq(cfg->monitor_interval, 500000);
+	cr_expect_eq(cfg->monitor_timeout, 2 * USEC_PER_SEC);
+	cr_expect_eq(cfg->monitor_hysteresis, 5);
+	cr_expect_str_eq(cfg->monitor_dbname, "mon_db");
+	cr_expect_eq(cfg->max_lag_bytes, UINT64_C(1) << 30);
+	cr_expect_eq(cfg->max_lag_time, 2500000);
+	cr_expect_eq(cfg->no_fresh_replica, NOFRESH_WAIT);
+	cr_expect_eq(cfg->no_fresh_replica_timeout, 250000);
+	cr_expect_eq(cfg->read_your_writes, RYW_GLOBAL);
+	cr_expect_eq(cfg->read_your_writes_wait, 100000);
 
 	cr_assert_eq(cfg->nnodes, 3);
 	cr_expect_str_eq(cfg->nodes[0].name, "primary");
 	cr_expect_str_eq(cfg->nodes[0].host, "10.1.0.1");
 	cr_expect_eq(cfg->nodes[0].port, 5432);
 	cr_expect_eq(cfg->nodes[0].role, ROLE_MASTER);
-	cr_expect_eq(cfg->nodes[0].line, 28);
+	cr_expect_eq(cfg->nodes[0].line, 38);
 	cr_expect_eq(cfg->nodes[0].weight, 2, "a master with a weight serves reads");
 	cr_expect_str_eq(cfg->nodes[1].name, "replica-1");
 	cr_expect_str_eq(cfg->nodes[1].host, "db-replica.example");
 	cr_expect_eq(cfg->nodes[1].port, 5433);
 	cr_expect_eq(cfg->nodes[1].role, ROLE_REPLICA);
-	cr_expect_eq(cfg->nodes[1].line, 33);
+	cr_expect_eq(cfg->nodes[1].line, 43);
 	cr_expect_eq(cfg->nodes[1].weight, 0);
 	cr_expect_str_eq(cfg->nodes[2].name, "r_2");
 	cr_expect_str_eq(cfg->nodes[2].host, "::1");
@@ -225,12 +250,14 @@ Test(config, full_file)
 	cr_expect_str_eq(db->user, "app");
 	cr_expect_str_eq(db->password, "s3cret");
 	cr_expect_eq(db->pool_size, 5);
+	cr_expect_eq(db->read_your_writes, -1, "not set");
 	db = config_find_database(cfg, "quoted");
 	cr_assert_not_null(db);
 	cr_expect_str_eq(db->dbname, "");
 	cr_expect_str_eq(db->user, "my user");
 	cr_expect_str_eq(db->password, "it's a secret");
 	cr_expect_eq(db->pool_size, 0);
+	cr_expect_eq(db->read_your_writes, RYW_OFF);
 	db = config_find_database(cfg, "empty");
 	cr_assert_not_null(db);
 	cr_expect_str_eq(db->name, "empty");
@@ -238,10 +265,22 @@ Test(config, full_file)
 	cr_expect_str_eq(db->user, "");
 	cr_expect_str_eq(db->password, "");
 	cr_expect_eq(db->pool_size, 0);
+	cr_expect_eq(db->read_your_writes, -1);
 	db = config_find_database(cfg, "other");
 	cr_assert_not_null(db);
 	cr_expect_str_eq(db->name, "*");
 	cr_expect_str_eq(db->dbname, "fallback");
+	cr_expect_eq(db->read_your_writes, RYW_SESSION);
+
+	cr_assert_eq(cfg->nusers, 2);
+	cr_expect_str_eq(cfg->users[0].name, "alice");
+	cr_expect_eq(cfg->users[0].read_your_writes, RYW_OFF);
+	cr_expect_str_eq(cfg->users[1].name, "bob");
+	cr_expect_eq(cfg->users[1].read_your_writes, -1);
+	cr_expect_eq(config_find_user(cfg, "alice"), &cfg->users[0]);
+	cr_expect_eq(config_find_user(cfg, "bob"), &cfg->users[1]);
+	cr_expect_null(config_find_user(cfg, "Alice"));
+	cr_expect_null(config_find_user(cfg, "carol"));
 	config_free(cfg);
 }
 
@@ -271,6 +310,16 @@ Test(config, full_file_key_at)
 	    {"monitor_password", "mon secret"},
 	    {"function_cache_ttl", "60"},
 	    {"replica_retry_interval", "0.5"},
+	    {"monitor_interval", "0.5"},
+	    {"monitor_timeout", "2"},
+	    {"monitor_hysteresis", "5"},
+	    {"monitor_dbname", "mon_db"},
+	    {"max_lag_bytes", "1073741824"},
+	    {"max_lag_time", "2.5"},
+	    {"no_fresh_replica", "wait"},
+	    {"no_fresh_replica_timeout", "0.25"},
+	    {"read_your_writes", "global"},
+	    {"read_your_writes_wait", "0.1"},
 	};
 	Config *cfg = expect_load("full", full_text);
 	const char *sec, *name;
@@ -339,6 +388,16 @@ Test(config, defaults)
 	    {"monitor_password", ""},
 	    {"function_cache_ttl", "300"},
 	    {"replica_retry_interval", "5"},
+	    {"monitor_interval", "0.2"},
+	    {"monitor_timeout", "1"},
+	    {"monitor_hysteresis", "3"},
+	    {"monitor_dbname", "postgres"},
+	    {"max_lag_bytes", "16777216"},
+	    {"max_lag_time", "1"},
+	    {"no_fresh_replica", "master"},
+	    {"no_fresh_replica_timeout", "1"},
+	    {"read_your_writes", "session"},
+	    {"read_your_writes_wait", "0.05"},
 	};
 	Config *cfg = expect_load("defaults", HEAD NODE0);
 	char value[256];
@@ -368,9 +427,22 @@ Test(config, defaults)
 	cr_expect_str_eq(cfg->monitor_password, "");
 	cr_expect_eq(cfg->function_cache_ttl, 300 * USEC_PER_SEC);
 	cr_expect_eq(cfg->replica_retry_interval, 5 * USEC_PER_SEC);
+	cr_expect_eq(cfg->monitor_interval, 200000);
+	cr_expect_eq(cfg->monitor_timeout, 1 * USEC_PER_SEC);
+	cr_expect_eq(cfg->monitor_hysteresis, 3);
+	cr_expect_str_eq(cfg->monitor_dbname, "postgres");
+	cr_expect_eq(cfg->max_lag_bytes, UINT64_C(16) * 1024 * 1024);
+	cr_expect_eq(cfg->max_lag_time, 1 * USEC_PER_SEC);
+	cr_expect_eq(cfg->no_fresh_replica, NOFRESH_MASTER);
+	cr_expect_eq(cfg->no_fresh_replica_timeout, 1 * USEC_PER_SEC);
+	cr_expect_eq(cfg->read_your_writes, RYW_SESSION);
+	cr_expect_eq(cfg->read_your_writes_wait, 50000);
 	cr_expect_eq(cfg->nodes[0].weight, 0, "the master serves no reads by default");
 	cr_expect_eq(cfg->ndatabases, 0);
 	cr_expect_null(config_find_database(cfg, "app"));
+	cr_expect_eq(cfg->nusers, 0);
+	cr_expect_null(config_find_user(cfg, "app"));
+	cr_expect_eq(config_ryw_mode(cfg, "app", "alice"), RYW_SESSION);
 
 	for (size_t i = 0; i < ARRAY_SIZE(expect); i++) {
 		key_value(cfg, expect[i][0], value, sizeof(value));
@@ -391,6 +463,10 @@ Test(config, key_at_without_config)
 			cr_expect_str_eq(value, "64MB");
 			found = true;
 		}
+		if (strcmp(name, "max_lag_bytes") == 0)
+			cr_expect_str_eq(value, "16MB");
+		if (strcmp(name, "read_your_writes_wait") == 0)
+			cr_expect_str_eq(value, "0.05");
 	}
 	cr_expect(found);
 }
@@ -426,7 +502,7 @@ Test(config, example_file_matches_defaults)
 		}
 	}
 	fclose(f);
-	cr_expect_eq(checked, 23, "every [pgrelay] key is in proxy.ini.example");
+	cr_expect_eq(checked, 33, "every [pgrelay] key is in proxy.ini.example");
 }
 
 /* ---- good and bad values for every key type ---------------------------------- */
@@ -496,6 +572,40 @@ static const ValueCase good_values[] = {
     {"replica_retry_interval", "0.1", "0.1"},
     {"replica_retry_interval", "3600", "3600"},
     {"replica_retry_interval", ".25", "0.25"},
+    /* the monitor, replica lag, read-your-writes */
+    {"monitor_interval", "0.01", "0.01"},
+    {"monitor_interval", ".25", "0.25"},
+    {"monitor_interval", "60", "60"},
+    {"monitor_timeout", "0.01", "0.01"},
+    {"monitor_timeout", "600", "600"},
+    {"monitor_hysteresis", "1", "1"},
+    {"monitor_hysteresis", "100", "100"},
+    {"monitor_dbname", "app", "app"},
+    {"monitor_dbname", "my db", "my db"},
+    {"monitor_dbname", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+    {"max_lag_bytes", "0", "0"},
+    {"max_lag_bytes", "100", "100"},
+    {"max_lag_bytes", "512 kB", "524288"},
+    {"max_lag_bytes", "64mb", "67108864"},
+    {"max_lag_bytes", "4GB", "4294967296"},
+    {"max_lag_bytes", "1TB", "1099511627776"},
+    {"max_lag_bytes", "1tb", "1099511627776"},
+    {"max_lag_bytes", "1099511627776", "1099511627776"},
+    {"max_lag_time", "0", "0"},
+    {"max_lag_time", "0.000001", "0.000001"},
+    {"max_lag_time", "86400", "86400"},
+    {"no_fresh_replica", "master", "master"},
+    {"no_fresh_replica", "WAIT", "wait"},
+    {"no_fresh_replica", "Error", "error"},
+    {"no_fresh_replica_timeout", "0.001", "0.001"},
+    {"no_fresh_replica_timeout", "3600", "3600"},
+    {"read_your_writes", "off", "off"},
+    {"read_your_writes", "Session", "session"},
+    {"read_your_writes", "GLOBAL", "global"},
+    {"read_your_writes_wait", "0", "0"},
+    {"read_your_writes_wait", "0.000001", "0.000001"},
+    {"read_your_writes_wait", "60", "60"},
 };
 
 Test(config, good_values)
@@ -517,7 +627,7 @@ Test(config, good_values)
 }
 
 #define E_PORT "expected an integer from 1 to 65535, got "
-#define E_SIZE "expected a size from 1kB to 1GB (bytes, or with a kB/MB/GB suffix), got "
+#define E_SIZE "expected a size from 1kB to 1GB (bytes, or with a kB/MB/GB/TB suffix), got "
 #define E_CONN "expected a duration in seconds from 0.001 to 600, got "
 #define E_IDLE "expected a duration in seconds from 0 to 2592000, got "
 #define E_ADDR "expected numeric IPv4/IPv6 addresses or '*', got "
@@ -527,6 +637,15 @@ Test(config, good_values)
 #define E_BAL "expected round_robin, weighted, least_conn, least_latency or ip_hash, got "
 #define E_TTL "expected a duration in seconds from 1 to 86400, got "
 #define E_RETRY "expected a duration in seconds from 0.1 to 3600, got "
+#define E_MONINT "expected a duration in seconds from 0.01 to 60, got "
+#define E_MONTO "expected a duration in seconds from 0.01 to 600, got "
+#define E_HYST "expected an integer from 1 to 100, got "
+#define E_LAGB "expected a size from 0 to 1TB (bytes, or with a kB/MB/GB/TB suffix), got "
+#define E_LAGT "expected a duration in seconds from 0 to 86400, got "
+#define E_NOFRESH "expected master, wait or error, got "
+#define E_NFTO "expected a duration in seconds from 0.001 to 3600, got "
+#define E_RYW "expected off, session or global, got "
+#define E_RYWW "expected a duration in seconds from 0 to 60, got "
 #define E_FEMPTY "expected a comma-separated list of function names, got an empty entry in "
 #define E_FBAD                                                                                     \
 	"': expected name or schema.name, each of letters, digits, _ and $ (not starting with a "  \
@@ -659,6 +778,54 @@ static const ValueCase bad_values[] = {
     {"read_only_functions", "s.f, S.F", "function 'S.F' is listed twice"},
     {"read_only_functions", "\"f\", f", "function 'f' is listed twice"},
     {"write_functions", "\"s\".\"f\", s.f", "function 's.f' is listed twice"},
+    /* the monitor */
+    {"monitor_interval", "0", E_MONINT "'0'"},
+    {"monitor_interval", "0.009999", E_MONINT "'0.009999'"},
+    {"monitor_interval", "60.000001", E_MONINT "'60.000001'"},
+    {"monitor_interval", "", E_MONINT "''"},
+    {"monitor_interval", "-1", E_MONINT "'-1'"},
+    {"monitor_interval", "200ms", E_MONINT "'200ms'"},
+    {"monitor_timeout", "0.001", E_MONTO "'0.001'"},
+    {"monitor_timeout", "601", E_MONTO "'601'"},
+    {"monitor_timeout", "1s", E_MONTO "'1s'"},
+    {"monitor_hysteresis", "0", E_HYST "'0'"},
+    {"monitor_hysteresis", "101", E_HYST "'101'"},
+    {"monitor_hysteresis", "-3", E_HYST "'-3'"},
+    {"monitor_hysteresis", "1.5", E_HYST "'1.5'"},
+    {"monitor_hysteresis", "", E_HYST "''"},
+    {"monitor_dbname", "", "expected 1 to 63 characters, got 0"},
+    {"monitor_dbname", NAME64, "expected 1 to 63 characters, got 64"},
+    /* replica lag */
+    {"max_lag_bytes", "", E_LAGB "''"},
+    {"max_lag_bytes", "-1", E_LAGB "'-1'"},
+    {"max_lag_bytes", "1.5MB", E_LAGB "'1.5MB'"},
+    {"max_lag_bytes", "16 M", E_LAGB "'16 M'"},
+    {"max_lag_bytes", "1PB", E_LAGB "'1PB'"},
+    {"max_lag_bytes", "1025GB", E_LAGB "'1025GB'"},
+    {"max_lag_bytes", "2TB", E_LAGB "'2TB'"},
+    {"max_lag_bytes", "1099511627777", E_LAGB "'1099511627777'"},
+    {"max_lag_bytes", "99999999999TB", E_LAGB "'99999999999TB'"},
+    {"max_lag_time", "86400.000001", E_LAGT "'86400.000001'"},
+    {"max_lag_time", "-1", E_LAGT "'-1'"},
+    {"max_lag_time", "1m", E_LAGT "'1m'"},
+    {"max_lag_time", "", E_LAGT "''"},
+    {"no_fresh_replica", "fail", E_NOFRESH "'fail'"},
+    {"no_fresh_replica", "replica", E_NOFRESH "'replica'"},
+    {"no_fresh_replica", "master wait", E_NOFRESH "'master wait'"},
+    {"no_fresh_replica", "", E_NOFRESH "''"},
+    {"no_fresh_replica_timeout", "0", E_NFTO "'0'"},
+    {"no_fresh_replica_timeout", "0.0009", E_NFTO "'0.0009'"},
+    {"no_fresh_replica_timeout", "3601", E_NFTO "'3601'"},
+    {"no_fresh_replica_timeout", "", E_NFTO "''"},
+    /* read-your-writes */
+    {"read_your_writes", "on", E_RYW "'on'"},
+    {"read_your_writes", "true", E_RYW "'true'"},
+    {"read_your_writes", "sessions", E_RYW "'sessions'"},
+    {"read_your_writes", "", E_RYW "''"},
+    {"read_your_writes_wait", "60.000001", E_RYWW "'60.000001'"},
+    {"read_your_writes_wait", "-0.1", E_RYWW "'-0.1'"},
+    {"read_your_writes_wait", "0.0000001", E_RYWW "'0.0000001'"},
+    {"read_your_writes_wait", "x", E_RYWW "'x'"},
 };
 
 Test(config, bad_values)
@@ -789,15 +956,16 @@ Test(config, errors)
 Test(config, too_many_nodes)
 {
 	char text[8192];
-	size_t len = (size_t)snprintf(text, sizeof(text), "[pgrelay]\nauth_type = trust\n");
+	size_t len = (size_t)snprintf(text, sizeof(text),
+				      "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n");
 
 	for (int i = 0; i <= CFG_MAX_NODES; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"[node.n%d]\nhost = 10.0.0.%d\nport = 5432\nrole = %s\n", i,
 					i, i ? "replica" : "master");
-	/* node n16 (the 17th) starts on line 3 + 16 * 4 */
+	/* node n16 (the 17th) starts on line 4 + 16 * 4 */
 	expect_error("17 nodes", text,
-		     "test.ini:67: section 'node.n16': too many nodes (at most 16)");
+		     "test.ini:68: section 'node.n16': too many nodes (at most 16)");
 
 	/* exactly the maximum loads */
 	text[strstr(text, "[node.n16]") - text] = '\0';
@@ -1018,7 +1186,7 @@ Test(config, node_weights)
 {
 	Config *cfg = expect_load(
 	    "weights",
-	    "[pgrelay]\nauth_type = trust\n"
+	    "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n"
 	    "[node.r1]\nhost = h\nport = 1\n"				  /* replica, default */
 	    "[node.r2]\nhost = h\nport = 2\nrole = replica\n"		  /* replica, default */
 	    "[node.r3]\nweight = 0\nhost = h\nport = 3\n"		  /* replica, no reads */
@@ -1032,7 +1200,7 @@ Test(config, node_weights)
 	cr_expect_eq(config_master(cfg), &cfg->nodes[4]);
 	config_free(cfg);
 
-	cfg = expect_load("master default", "[pgrelay]\nauth_type = trust\n"
+	cfg = expect_load("master default", "[pgrelay]\nauth_type = trust\nroute_reads = off\n"
 					    "[node.m]\nhost = h\nport = 1\nrole = master\n"
 					    "[node.r]\nhost = h\nport = 2\n");
 	cr_expect_eq(cfg->nodes[0].weight, 0, "the master serves no reads by default");
@@ -1046,11 +1214,11 @@ Test(config, node_weights)
 
 static const ErrorCase database_errors[] = {
     {"unknown field", DBHEAD "app = db=x\n",
-     "test.ini:8: key 'app': unknown field 'db' (expected dbname, user, password or "
-     "pool_size)"},
+     "test.ini:8: key 'app': unknown field 'db' (expected dbname, user, password, pool_size "
+     "or read_your_writes)"},
     {"field names are case-sensitive", DBHEAD "app = DBNAME=x\n",
-     "test.ini:8: key 'app': unknown field 'DBNAME' (expected dbname, user, password or "
-     "pool_size)"},
+     "test.ini:8: key 'app': unknown field 'DBNAME' (expected dbname, user, password, "
+     "pool_size or read_your_writes)"},
     {"no =", DBHEAD "app = dbname=x user\n",
      "test.ini:8: key 'app': expected FIELD=VALUE, "
      "got 'user'"},
@@ -1084,6 +1252,17 @@ static const ErrorCase database_errors[] = {
      "test.ini:10: key 'app': duplicate key (first set on line 8)"},
     {"duplicate fallback", DBHEAD "* =\n* = dbname=y\n",
      "test.ini:9: key '*': duplicate key (first set on line 8)"},
+    {"bad read_your_writes", DBHEAD "app = dbname=x read_your_writes=always\n",
+     "test.ini:8: key 'app': field 'read_your_writes': expected off, session or global, got "
+     "'always'"},
+    {"empty read_your_writes", DBHEAD "app = read_your_writes=\n",
+     "test.ini:8: key 'app': field 'read_your_writes': expected off, session or global, got "
+     "''"},
+    {"read_your_writes given twice", DBHEAD "app = read_your_writes=off read_your_writes=off\n",
+     "test.ini:8: key 'app': field 'read_your_writes' is given twice"},
+    {"read_your_writes is lower case", DBHEAD "app = Read_Your_Writes=off\n",
+     "test.ini:8: key 'app': unknown field 'Read_Your_Writes' (expected dbname, user, "
+     "password, pool_size or read_your_writes)"},
 };
 
 Test(config, database_errors)
@@ -1140,6 +1319,262 @@ Test(config, database_find_order)
 	cr_expect_null(config_find_database(cfg, "other"));
 	cr_expect_null(config_find_database(cfg, "*"));
 	config_free(cfg);
+}
+
+Test(config, database_read_your_writes)
+{
+	Config *cfg =
+	    expect_load("read_your_writes", DBHEAD "a = read_your_writes=off\n"
+						   "b = dbname=x read_your_writes=Session "
+						   "pool_size=3\n"
+						   "c = read_your_writes='GLOBAL'\n"
+						   "d = dbname=y\n");
+	static const int expect[] = {RYW_OFF, RYW_SESSION, RYW_GLOBAL, -1};
+
+	cr_assert_eq(cfg->ndatabases, ARRAY_SIZE(expect));
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++)
+		cr_expect_eq(cfg->databases[i].read_your_writes, expect[i], "database %s",
+			     cfg->databases[i].name);
+	cr_expect_str_eq(cfg->databases[1].dbname, "x");
+	cr_expect_eq(cfg->databases[1].pool_size, 3);
+	config_free(cfg);
+}
+
+/* ---- [users] -------------------------------------------------------------------- */
+
+#define USERHEAD "[pgrelay]\nauth_type = trust\n" NODE0 "[users]\n" /* lines 1-7 */
+
+Test(config, users)
+{
+	Config *cfg =
+	    expect_load("users", USERHEAD
+			"alice = read_your_writes=global\n"
+			"Alice = read_your_writes=Off\n"
+			"bob =\n"
+			"  carol   =   read_your_writes='session'  \n"
+			"[databases]\n"
+			"app =\n"
+			"[users]\n"
+			"dave = read_your_writes=session\n"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa =\n");
+	static const char *const names[] = {
+	    "alice", "Alice", "bob",
+	    "carol", "dave",  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+	static const int expect[] = {RYW_GLOBAL, RYW_OFF, -1, RYW_SESSION, RYW_SESSION, -1};
+
+	cr_assert_eq(cfg->nusers, ARRAY_SIZE(expect));
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++) {
+		cr_expect_str_eq(cfg->users[i].name, names[i]);
+		cr_expect_eq(cfg->users[i].read_your_writes, expect[i], "user %s", names[i]);
+		cr_expect_eq(config_find_user(cfg, names[i]), &cfg->users[i]);
+	}
+	cr_expect_null(config_find_user(cfg, "ALICE"), "user names are case-sensitive");
+	cr_expect_null(config_find_user(cfg, ""));
+	cr_expect_null(config_find_user(cfg, "*"));
+	cr_expect_eq(cfg->ndatabases, 1);
+	config_free(cfg);
+
+	cfg = expect_load("empty [users]", USERHEAD);
+	cr_expect_eq(cfg->nusers, 0);
+	config_free(cfg);
+}
+
+static const ErrorCase user_errors[] = {
+    {"duplicate user",
+     USERHEAD "alice = read_your_writes=off\nbob =\nalice = read_your_writes=global\n",
+     "test.ini:10: key 'alice': duplicate user (first set on line 8)"},
+    {"duplicate user in a repeated section", USERHEAD "alice =\n[users]\nalice =\n",
+     "test.ini:10: key 'alice': duplicate user (first set on line 8)"},
+    {"unknown option", USERHEAD "alice = pool_size=3\n",
+     "test.ini:8: key 'alice': unknown field 'pool_size' (expected read_your_writes)"},
+    {"unknown option after a good one", USERHEAD "alice = read_your_writes=off dbname=x\n",
+     "test.ini:8: key 'alice': unknown field 'dbname' (expected read_your_writes)"},
+    {"bad value", USERHEAD "alice = read_your_writes=on\n",
+     "test.ini:8: key 'alice': field 'read_your_writes': expected off, session or global, got "
+     "'on'"},
+    {"empty value", USERHEAD "alice = read_your_writes=\n",
+     "test.ini:8: key 'alice': field 'read_your_writes': expected off, session or global, got "
+     "''"},
+    {"quoted bad value", USERHEAD "alice = read_your_writes='off '\n",
+     "test.ini:8: key 'alice': field 'read_your_writes': expected off, session or global, got "
+     "'off '"},
+    {"option twice", USERHEAD "alice = read_your_writes=off read_your_writes=global\n",
+     "test.ini:8: key 'alice': field 'read_your_writes' is given twice"},
+    {"no =", USERHEAD "alice = global\n",
+     "test.ini:8: key 'alice': expected FIELD=VALUE, got 'global'"},
+    {"missing closing quote", USERHEAD "alice = read_your_writes='off\n",
+     "test.ini:8: key 'alice': field 'read_your_writes': missing closing quote"},
+    {"text after the closing quote", USERHEAD "alice = read_your_writes='off'x\n",
+     "test.ini:8: key 'alice': field 'read_your_writes': expected a blank after the closing "
+     "quote"},
+    {"no fallback entry", USERHEAD "* = read_your_writes=off\n",
+     "test.ini:8: key '*': [users] has no fallback entry; set the key in [pgrelay] or in "
+     "[databases] instead"},
+    {"empty user name", USERHEAD "= read_your_writes=off\n",
+     "test.ini:8: key '': a user name is 1 to 63 characters"},
+    {"user name too long", USERHEAD NAME64 " =\n",
+     "test.ini:8: key '" NAME64 "': a user name is 1 to 63 characters"},
+    {"read_your_writes is no [pgrelay] key in [users]", USERHEAD "read_your_writes = global\n",
+     "test.ini:8: key 'read_your_writes': expected FIELD=VALUE, got 'global'"},
+};
+
+Test(config, user_errors)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(user_errors); i++)
+		expect_error(user_errors[i].what, user_errors[i].text, user_errors[i].msg);
+}
+
+Test(config, too_many_users)
+{
+	char text[8192];
+	size_t len = (size_t)snprintf(text, sizeof(text), USERHEAD);
+
+	for (int i = 0; i <= CFG_MAX_USERS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"u%d = read_your_writes=%s\n", i, i % 2 ? "off" : "global");
+	expect_error("65 users", text, "test.ini:72: key 'u64': too many users (at most 64)");
+
+	text[strstr(text, "u64 =") - text] = '\0';
+	Config *cfg = expect_load("64 users", text);
+	cr_expect_eq(cfg->nusers, CFG_MAX_USERS);
+	cr_expect_eq(config_find_user(cfg, "u63")->read_your_writes, RYW_OFF);
+	cr_expect_eq(config_find_user(cfg, "u0")->read_your_writes, RYW_GLOBAL);
+	config_free(cfg);
+}
+
+/* ---- config_ryw_mode(): user, then database, then the global key ------------------ */
+
+typedef struct RywCase {
+	const char *database, *user;
+	RywMode expect;
+} RywCase;
+
+Test(config, ryw_mode_precedence)
+{
+	static const RywCase cases[] = {
+	    /* the user's setting wins */
+	    {"app", "u_off", RYW_OFF},
+	    {"app", "u_glob", RYW_GLOBAL},
+	    {"other", "u_off", RYW_OFF},
+	    {"plain", "u_glob", RYW_GLOBAL},
+	    {NULL, "u_glob", RYW_GLOBAL},
+	    /* a user without a setting, or without an entry: the database's */
+	    {"app", "u_unset", RYW_GLOBAL},
+	    {"app", "nobody", RYW_GLOBAL},
+	    {"app", NULL, RYW_GLOBAL},
+	    /* a database not listed: the "*" entry's */
+	    {"other", "nobody", RYW_SESSION},
+	    {"other", "u_unset", RYW_SESSION},
+	    {"", "nobody", RYW_SESSION},
+	    /* a listed database that does not set it: the global key, not "*" */
+	    {"plain", "nobody", RYW_OFF},
+	    {"plain", "u_unset", RYW_OFF},
+	    /* nothing to look up: the global key */
+	    {NULL, NULL, RYW_OFF},
+	    {NULL, "nobody", RYW_OFF},
+	    /* user names and database names are case-sensitive */
+	    {"APP", "U_OFF", RYW_SESSION},
+	};
+	Config *cfg = expect_load(
+	    "ryw", "[pgrelay]\nauth_type = trust\nread_your_writes = off\n" NODE0 "[databases]\n"
+		   "app = read_your_writes=global\n"
+		   "plain = dbname=x\n"
+		   "* = read_your_writes=session\n"
+		   "[users]\n"
+		   "u_off = read_your_writes=off\n"
+		   "u_glob = read_your_writes=global\n"
+		   "u_unset =\n");
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const RywCase *c = &cases[i];
+
+		cr_expect_eq(config_ryw_mode(cfg, c->database, c->user), c->expect,
+			     "database %s, user %s: got %s, expected %s",
+			     c->database ? c->database : "(null)", c->user ? c->user : "(null)",
+			     ryw_mode_name(config_ryw_mode(cfg, c->database, c->user)),
+			     ryw_mode_name(c->expect));
+	}
+	config_free(cfg);
+
+	/* without a "*" entry an unlisted database has the global key */
+	cfg = expect_load("no fallback",
+			  "[pgrelay]\nauth_type = trust\nread_your_writes = global\n" NODE0
+			  "[databases]\napp = read_your_writes=off\n"
+			  "[users]\nu = read_your_writes=session\n");
+	cr_expect_eq(config_ryw_mode(cfg, "app", "x"), RYW_OFF);
+	cr_expect_eq(config_ryw_mode(cfg, "other", "x"), RYW_GLOBAL);
+	cr_expect_eq(config_ryw_mode(cfg, "other", "u"), RYW_SESSION);
+	config_free(cfg);
+
+	/* the default global key, nothing else configured */
+	cfg = expect_load("defaults", HEAD NODE0);
+	cr_expect_eq(config_ryw_mode(cfg, "db", "user"), RYW_SESSION);
+	config_free(cfg);
+}
+
+Test(config, enum_names)
+{
+	cr_expect_str_eq(ryw_mode_name(RYW_OFF), "off");
+	cr_expect_str_eq(ryw_mode_name(RYW_SESSION), "session");
+	cr_expect_str_eq(ryw_mode_name(RYW_GLOBAL), "global");
+	cr_expect_str_eq(ryw_mode_name((RywMode)3), "?");
+	cr_expect_str_eq(ryw_mode_name((RywMode)-1), "?");
+	cr_expect_str_eq(no_fresh_policy_name(NOFRESH_MASTER), "master");
+	cr_expect_str_eq(no_fresh_policy_name(NOFRESH_WAIT), "wait");
+	cr_expect_str_eq(no_fresh_policy_name(NOFRESH_ERROR), "error");
+	cr_expect_str_eq(no_fresh_policy_name((NoFreshPolicy)3), "?");
+}
+
+/* ---- monitor_user is required to route reads to replicas --------------------------- */
+
+#define E_MONUSER                                                                                  \
+	"test.ini: key 'monitor_user': required when route_reads = on and a replica is "           \
+	"configured (the monitor measures replica lag with it)"
+#define REPLICA1 "[node.r1]\nhost = 127.0.0.1\nport = 5433\nrole = replica\n"
+
+static const ErrorCase monitor_user_errors[] = {
+    {"replica, route_reads by default", "[pgrelay]\nauth_type = trust\n" NODE0 REPLICA1, E_MONUSER},
+    {"replica, route_reads = on",
+     "[pgrelay]\nauth_type = trust\nroute_reads = yes\n" NODE0 REPLICA1, E_MONUSER},
+    {"replica by default role, before the master",
+     "[pgrelay]\nauth_type = trust\n[node.r]\nhost = h\nport = 1\n" NODE0, E_MONUSER},
+    {"replica with weight 0", "[pgrelay]\nauth_type = trust\n" NODE0 REPLICA1 "weight = 0\n",
+     E_MONUSER},
+    {"empty monitor_user", "[pgrelay]\nauth_type = trust\nmonitor_user =\n" NODE0 REPLICA1,
+     E_MONUSER},
+    /* a value error is reported rather than the missing monitor_user */
+    {"value error first",
+     "[pgrelay]\nauth_type = trust\n" NODE0 REPLICA1 "[pgrelay]\npool_size = 0\n",
+     "test.ini:12: key 'pool_size': expected an integer from 1 to 10000, got '0'"},
+};
+
+Test(config, monitor_user_required)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(monitor_user_errors); i++)
+		expect_error(monitor_user_errors[i].what, monitor_user_errors[i].text,
+			     monitor_user_errors[i].msg);
+}
+
+Test(config, monitor_user_not_required)
+{
+	static const char *const ok[][2] = {
+	    {"route_reads = off",
+	     "[pgrelay]\nauth_type = trust\nroute_reads = off\n" NODE0 REPLICA1},
+	    {"no replica", "[pgrelay]\nauth_type = trust\nroute_reads = on\n" NODE0},
+	    {"master serving reads, no replica",
+	     "[pgrelay]\nauth_type = trust\n" NODE0 "weight = 5\n"},
+	    {"monitor_user set",
+	     "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n" NODE0 REPLICA1},
+	    {"monitor_user in a later [pgrelay] section",
+	     "[pgrelay]\nauth_type = trust\n" NODE0 REPLICA1 "[pgrelay]\nmonitor_user = mon\n"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		Config *cfg = load(ok[i][1]);
+
+		cr_expect_not_null(cfg, "%s: %s", ok[i][0], errbuf);
+		config_free(cfg);
+	}
 }
 
 Test(config, names)

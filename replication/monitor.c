@@ -1,0 +1,562 @@
+/*
+ * monitor.c - the health monitor behind monitor.h: a PgConn per node, the
+ * poll timer, the full health query and the quick position queries, turning
+ * answers into Samples, lag, states and events, and the read-your-writes
+ * tickets (master position polls numbered in the order they are sent).
+ */
+#include "monitor.h"
+
+#include "log.h"
+#include "pgconn.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything a node says about itself in one round trip. */
+static const char full_query[] =
+	"SELECT pg_is_in_recovery(), "
+	"CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn() END, "
+	"CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn() END, "
+	"pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), "
+	"(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) "
+	"* 1000000)::bigint, "
+	"r.status, r.sender_host || ':' || r.sender_port, r.received_tli, "
+	"CASE WHEN pg_is_in_recovery() THEN NULL "
+	"ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END, "
+	"pg_size_bytes(current_setting('wal_segment_size')), "
+	"CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn() END, "
+	"current_setting('synchronous_commit') = 'off' OR EXISTS (SELECT 1 FROM "
+	"pg_db_role_setting, unnest(setconfig) c WHERE lower(c) LIKE 'synchronous_commit=%' "
+	"AND lower(c) NOT IN ('synchronous_commit=on', 'synchronous_commit=local', "
+	"'synchronous_commit=remote_write', 'synchronous_commit=remote_apply')) "
+	"FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver r ON true";
+static const char master_pos_query[] =
+	"SELECT pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn()";
+static const char replica_pos_query[] = "SELECT pg_last_wal_replay_lsn()";
+
+enum { Q_NONE, Q_FULL, Q_POS };
+
+typedef struct MonNode {
+	const Node *node;
+	PgConn *pc;
+	bool connected;
+	int running;	 /* Q_NONE, Q_FULL, Q_POS */
+	bool want_pos;	 /* a position poll was asked for */
+	usec_t sent_at;	 /* when the running query was sent */
+	usec_t next_full; /* when the next full poll is due */
+	usec_t retry_at; /* after a failure: when to connect again */
+	uint64_t seq;	 /* master: the number of the running poll */
+	bool warned_privileges;
+	NodeHealth h;
+	Hysteresis hy;
+} MonNode;
+
+/* Master position polls answered, for tickets: (number, insert LSN), newest last. */
+#define TICKET_RING 64
+
+static struct {
+	struct ev_loop *loop;
+	const Config *cfg;
+	MonNode *nodes;
+	size_t n;
+	ev_timer tick;
+	ev_timer notify;
+	LagHistory hist;
+	LagLimits lim;
+	uint64_t started; /* master polls sent (each gets the next number) */
+	uint64_t done;	  /* the number of the newest answered master poll */
+	uint64_t ring_seq[TICKET_RING];
+	Lsn ring_insert[TICKET_RING], ring_flush[TICKET_RING];
+	bool async_anywhere; /* synchronous_commit = off by default, for a role or a database */
+	unsigned ring_head, ring_n;
+	uint64_t last_ticket;
+	uint64_t wal_segment_size; /* the master's, once seen */
+	void (*listener)(void);
+	bool running;
+} M;
+
+static void mon_send(MonNode *mn);
+static void mon_connect(MonNode *mn);
+
+static usec_t mon_now(void)
+{
+	return (usec_t)(ev_now(M.loop) * 1e6);
+}
+
+static MonNode *mon_of(const Node *node)
+{
+	if (!M.running || !node || node->index < 0 || (size_t)node->index >= M.n)
+		return NULL;
+	return &M.nodes[node->index];
+}
+
+static bool is_master(const MonNode *mn)
+{
+	return mn->node == topology_master();
+}
+
+static void notify_soon(void)
+{
+	if (M.listener && !ev_is_active(&M.notify)) {
+		ev_timer_set(&M.notify, 0., 0.);
+		ev_timer_start(M.loop, &M.notify);
+	}
+}
+
+static void on_notify(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (M.listener)
+		M.listener();
+}
+
+/* ---- states and events ------------------------------------------------------------ */
+
+static void observe(MonNode *mn, NodeState st, const char *why, bool at_once)
+{
+	NodeState old = mn->h.state;
+	char lsn[LSN_TEXT_MAX];
+
+	if (!hyst_step(&mn->hy, st, M.cfg->monitor_hysteresis, at_once)) {
+		if (st == mn->h.state)
+			mn->h.why = why;
+		return;
+	}
+	mn->h.state = mn->hy.state;
+	mn->h.why = why;
+	mn->h.since = mon_now();
+	if (is_master(mn))
+		log_info("event node_state: node %s (master) %s -> %s: %s", mn->node->name,
+			 node_state_name(old), node_state_name(mn->h.state), why);
+	else
+		log_info("event node_state: node %s (replica) %s -> %s: %s (lag %llu bytes, "
+			 "%lld ms, replay %s)",
+			 mn->node->name, node_state_name(old), node_state_name(mn->h.state), why,
+			 (unsigned long long)mn->h.lag.bytes, (long long)(mn->h.lag.time / 1000),
+			 lsn_format(mn->h.last.replay_lsn, lsn));
+	notify_soon();
+}
+
+static void mon_fail(MonNode *mn, const char *err)
+{
+	bool was_connected = mn->connected;
+
+	mn->h.failures++;
+	mn->h.last.at = mn->sent_at ? mn->sent_at : mon_now();
+	mn->h.last.ok = false;
+	if (mn->pc) {
+		pgconn_free(mn->pc);
+		mn->pc = NULL;
+	}
+	mn->connected = false;
+	mn->running = Q_NONE;
+	mn->retry_at = mon_now() + M.cfg->monitor_interval;
+	if (was_connected || mn->h.state != NS_DOWN)
+		log_debug("monitor: node %s: %s", mn->node->name, err ? err : "failed");
+	observe(mn, NS_DOWN, "unreachable", true);
+}
+
+/* ---- answers ---------------------------------------------------------------------- */
+
+static const char *val(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
+
+static Lsn lsn_val(const PGresult *res, int col)
+{
+	const char *s = val(res, col);
+	Lsn l = LSN_INVALID;
+
+	if (s && !lsn_parse(s, &l))
+		return LSN_INVALID;
+	return l;
+}
+
+/*
+ * An insert position just past a page header holds no record bytes: a
+ * replica that replayed up to the page boundary has everything before it.
+ * A page's short header is 24 bytes; the first page of a segment has a long
+ * one of 40 (only there: 40 bytes into another page can end a record).
+ */
+static Lsn insert_normalize(Lsn l)
+{
+	if (l % 8192 == 24)
+		return l - 24;
+	if (M.wal_segment_size && l % M.wal_segment_size == 40)
+		return l - 40;
+	return l;
+}
+
+static void ticket_done(uint64_t seq, Lsn insert, Lsn flush)
+{
+	M.ring_seq[M.ring_head] = seq;
+	M.ring_insert[M.ring_head] = insert_normalize(insert);
+	M.ring_flush[M.ring_head] = insert_normalize(flush ? flush : insert);
+	M.ring_head = (M.ring_head + 1) % TICKET_RING;
+	if (M.ring_n < TICKET_RING)
+		M.ring_n++;
+	if (seq > M.done)
+		M.done = seq;
+	notify_soon();
+}
+
+static void judge_replica(MonNode *mn, usec_t now)
+{
+	const MonNode *m = NULL;
+	const char *why;
+	NodeState st;
+
+	for (size_t i = 0; i < M.n; i++)
+		if (is_master(&M.nodes[i]))
+			m = &M.nodes[i];
+	mn->h.lag = m ? lag_compute(&m->h.last, &M.hist, &mn->h.last, now, M.lim.stale_after)
+		      : (Lag){0};
+	st = lag_judge_replica(&mn->h.last, &mn->h.lag, &M.lim, now, &why);
+	observe(mn, st, why, false);
+}
+
+static void full_answer(MonNode *mn, const PGresult *res)
+{
+	Sample s = {.at = mn->sent_at, .ok = true};
+	const char *v, *status, *upstream, *tli;
+	usec_t now = mon_now();
+
+	v = val(res, 0);
+	s.in_recovery = v && v[0] == 't';
+	/* what a replica can have: WAL written but not flushed is not sent yet */
+	s.wal_lsn = lsn_val(res, 11);
+	s.receive_lsn = lsn_val(res, 3);
+	s.replay_lsn = lsn_val(res, 4);
+	v = val(res, 5);
+	s.replay_age = v ? strtoll(v, NULL, 10) : -1;
+	if (s.replay_age < -1)
+		s.replay_age = 0; /* the clocks of master and replica disagree a little */
+	status = val(res, 6);
+	upstream = val(res, 7);
+	s.streaming = status && strcmp(status, "streaming") == 0;
+	tli = s.in_recovery ? val(res, 8) : val(res, 9);
+	s.timeline = tli ? (uint32_t)strtoul(tli, NULL, s.in_recovery ? 10 : 16) : 0;
+	snprintf(mn->h.upstream, sizeof(mn->h.upstream), "%s", upstream ? upstream : "");
+	if (s.in_recovery && !status && s.receive_lsn != LSN_INVALID && !mn->warned_privileges) {
+		log_warning("monitor: node %s: pg_stat_wal_receiver shows nothing to %s; grant it "
+			    "pg_monitor, or the replica never counts as streaming",
+			    mn->node->name, M.cfg->monitor_user);
+		mn->warned_privileges = true;
+	}
+	mn->h.last = s;
+	mn->h.polls++;
+	if (is_master(mn)) {
+		Lsn ins = lsn_val(res, 2);
+		v = val(res, 10);
+		if (v && strtoull(v, NULL, 10) >= 1024 * 1024)
+			M.wal_segment_size = strtoull(v, NULL, 10);
+		v = val(res, 12);
+		if (v && (v[0] == 't') != M.async_anywhere) {
+			M.async_anywhere = v[0] == 't';
+			log_info("monitor: synchronous_commit = off %s: read-your-writes watermarks "
+				 "use the master's %s position",
+				 M.async_anywhere ? "is configured" : "is not configured",
+				 M.async_anywhere ? "WAL insert" : "WAL flush");
+		}
+		if (!s.in_recovery && s.wal_lsn != LSN_INVALID)
+			lag_history_add(&M.hist, s.at, s.wal_lsn);
+		if (!s.in_recovery && ins != LSN_INVALID) {
+			mn->h.pos_lsn = ins;
+			mn->h.pos_at = s.at;
+			ticket_done(mn->seq, ins, lsn_val(res, 11));
+		}
+		{
+			const char *why;
+			NodeState st = lag_judge_master(&s, now, M.lim.stale_after, &why);
+			observe(mn, st, why, st == NS_DOWN);
+		}
+		/* replicas measured before the master's first answer need not wait a round */
+		for (size_t i = 0; i < M.n; i++)
+			if (&M.nodes[i] != mn && M.nodes[i].h.state == NS_UNKNOWN &&
+			    M.nodes[i].h.last.ok)
+				judge_replica(&M.nodes[i], now);
+	} else {
+		if (s.replay_lsn > mn->h.pos_lsn || s.replay_lsn == LSN_INVALID) {
+			mn->h.pos_lsn = s.replay_lsn;
+			mn->h.pos_at = s.at;
+		}
+		judge_replica(mn, now);
+		notify_soon();
+	}
+}
+
+static void pos_answer(MonNode *mn, const PGresult *res)
+{
+	Lsn l = lsn_val(res, 0);
+
+	if (l == LSN_INVALID)
+		return;
+	if (log_level >= LOG_DEBUG) {
+		char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
+		log_debug("monitor: node %s: position %s%s%s (seq %llu)", mn->node->name,
+			  lsn_format(l, a), is_master(mn) ? " flush " : "",
+			  is_master(mn) ? lsn_format(lsn_val(res, 1), b) : "",
+			  (unsigned long long)mn->seq);
+	}
+	mn->h.pos_lsn = l;
+	mn->h.pos_at = mn->sent_at;
+	if (is_master(mn))
+		ticket_done(mn->seq, l, lsn_val(res, 1));
+	else
+		notify_soon();
+}
+
+static void on_result(PgConn *pc, const PGresult *res, const char *err, void *arg)
+{
+	MonNode *mn = arg;
+	int q = mn->running;
+
+	(void)pc;
+	mn->running = Q_NONE;
+	if (!res) {
+		mon_fail(mn, err);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		const char *msg = PQresultErrorMessage(res);
+		mn->h.failures++;
+		mn->h.last.at = mn->sent_at;
+		mn->h.last.ok = false;
+		log_debug("monitor: node %s: %s", mn->node->name, msg && msg[0] ? msg : "bad answer");
+		observe(mn, NS_DOWN, "its health query fails", true);
+	} else if (q == Q_FULL) {
+		full_answer(mn, res);
+	} else {
+		pos_answer(mn, res);
+	}
+	if (mn->pc && mn->connected)
+		mon_send(mn);
+}
+
+/* ---- polling ---------------------------------------------------------------------- */
+
+/* Sends the next query when the connection is idle: a due full poll first, then a position. */
+static void mon_send(MonNode *mn)
+{
+	usec_t now = mon_now();
+	const char *sql;
+	int q;
+
+	if (!mn->connected || mn->running != Q_NONE || !pgconn_is_ready(mn->pc))
+		return;
+	/* a tick a little early still polls: the timer and the last send drift apart */
+	if (now + M.cfg->monitor_interval / 8 >= mn->next_full) {
+		q = Q_FULL;
+		sql = full_query;
+		mn->next_full = now + M.cfg->monitor_interval;
+	} else if (mn->want_pos) {
+		q = Q_POS;
+		sql = is_master(mn) ? master_pos_query : replica_pos_query;
+	} else {
+		return;
+	}
+	mn->want_pos = false;
+	mn->sent_at = now;
+	log_debug("monitor: node %s: sending %s", mn->node->name, q == Q_FULL ? "full" : "pos");
+	if (is_master(mn))
+		mn->seq = ++M.started;
+	mn->running = q;
+	if (!pgconn_query(mn->pc, sql, M.cfg->monitor_timeout, on_result, mn)) {
+		mn->running = Q_NONE;
+		mon_fail(mn, pgconn_error(mn->pc));
+	}
+}
+
+static void on_connect(PgConn *pc, bool ok, const char *err, void *arg)
+{
+	MonNode *mn = arg;
+
+	(void)pc;
+	if (!ok) {
+		mon_fail(mn, err);
+		return;
+	}
+	mn->connected = true;
+	mn->next_full = 0;
+	log_debug("monitor: node %s: connected", mn->node->name);
+	mon_send(mn);
+}
+
+static void mon_connect(MonNode *mn)
+{
+	char host[NI_MAXHOST], port[16];
+	const char *keys[] = {"hostaddr", "port",	     "user",	"password",
+			      "dbname",	  "application_name", "sslmode", NULL};
+	const char *vals[8];
+	const Node *n = mn->node;
+
+	if (getnameinfo((const struct sockaddr *)&n->addr, n->addrlen, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST) != 0) {
+		mon_fail(mn, "cannot format the node's address");
+		return;
+	}
+	snprintf(port, sizeof(port), "%d", n->port);
+	vals[0] = host;
+	vals[1] = port;
+	vals[2] = M.cfg->monitor_user;
+	vals[3] = M.cfg->monitor_password;
+	vals[4] = M.cfg->monitor_dbname;
+	vals[5] = "pgrelay monitor";
+	vals[6] = "disable";
+	vals[7] = NULL;
+	mn->sent_at = mon_now();
+	mn->pc = pgconn_new(M.loop, keys, vals);
+	if (!mn->pc || !pgconn_connect(mn->pc, M.cfg->monitor_timeout, on_connect, mn))
+		mon_fail(mn, "cannot start a connection");
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	usec_t now = mon_now();
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (size_t i = 0; i < M.n; i++) {
+		MonNode *mn = &M.nodes[i];
+		if (!mn->pc) {
+			if (now >= mn->retry_at)
+				mon_connect(mn);
+		} else {
+			mon_send(mn);
+		}
+	}
+}
+
+void monitor_start(struct ev_loop *loop, const Config *cfg)
+{
+	void (*listener)(void) = M.listener;
+
+	memset(&M, 0, sizeof(M));
+	M.listener = listener;
+	M.loop = loop;
+	M.cfg = cfg;
+	M.n = topology_count();
+	M.lim.max_bytes = cfg->max_lag_bytes;
+	M.lim.max_time = cfg->max_lag_time;
+	M.lim.stale_after = 2 * cfg->monitor_interval + cfg->monitor_timeout;
+	ev_timer_init(&M.notify, on_notify, 0., 0.);
+	if (!cfg->monitor_user[0] || M.n == 0)
+		return; /* nothing is measured: no replica is ever fresh */
+	M.nodes = xcalloc(M.n, sizeof(MonNode));
+	for (size_t i = 0; i < M.n; i++) {
+		M.nodes[i].node = topology_node(i);
+		M.nodes[i].h.why = "not measured yet";
+	}
+	M.running = true;
+	ev_timer_init(&M.tick, on_tick, 0., (double)cfg->monitor_interval / USEC_PER_SEC);
+	ev_timer_start(loop, &M.tick);
+	log_info("monitor: polling %zu node(s) every %lld ms as %s", M.n,
+		 (long long)(cfg->monitor_interval / 1000), cfg->monitor_user);
+}
+
+void monitor_stop(void)
+{
+	if (!M.loop)
+		return;
+	ev_timer_stop(M.loop, &M.tick);
+	ev_timer_stop(M.loop, &M.notify);
+	for (size_t i = 0; i < M.n && M.nodes; i++)
+		if (M.nodes[i].pc)
+			pgconn_free(M.nodes[i].pc);
+	free(M.nodes);
+	M.nodes = NULL;
+	M.running = false;
+}
+
+const NodeHealth *monitor_health(size_t i)
+{
+	return M.running && i < M.n ? &M.nodes[i].h : NULL;
+}
+
+bool monitor_replica_fresh(const Node *node, usec_t now)
+{
+	const MonNode *mn = mon_of(node);
+
+	return mn && mn->h.state == NS_UP && mn->h.last.ok &&
+	       (now < mn->h.last.at || now - mn->h.last.at <= M.lim.stale_after);
+}
+
+void monitor_note_failure(const Node *node, const char *why)
+{
+	MonNode *mn = mon_of(node);
+
+	if (mn)
+		observe(mn, NS_DOWN, why, true);
+}
+
+void monitor_set_listener(void (*cb)(void))
+{
+	M.listener = cb;
+}
+
+/* ---- read-your-writes ------------------------------------------------------------- */
+
+static MonNode *master_node(void)
+{
+	return mon_of(topology_master());
+}
+
+uint64_t monitor_commit_ticket(void)
+{
+	MonNode *m = master_node();
+	uint64_t t = M.started + 1;
+
+	if (t > M.last_ticket)
+		M.last_ticket = t;
+	if (m) {
+		m->want_pos = true;
+		mon_send(m);
+	}
+	return t;
+}
+
+uint64_t monitor_last_ticket(void)
+{
+	return M.last_ticket;
+}
+
+bool monitor_ticket_lsn(uint64_t ticket, bool async, Lsn *lsn)
+{
+	async |= M.async_anywhere;
+	uint64_t best = UINT64_MAX;
+
+	if (ticket == 0 || ticket > M.done)
+		return false;
+	/* the answer of that poll, or of the oldest later one still remembered */
+	for (unsigned i = 0; i < M.ring_n; i++) {
+		unsigned k = (M.ring_head + TICKET_RING - 1 - i) % TICKET_RING;
+		if (M.ring_seq[k] >= ticket && M.ring_seq[k] <= best) {
+			best = M.ring_seq[k];
+			*lsn = async ? M.ring_insert[k] : M.ring_flush[k];
+		}
+	}
+	return best != UINT64_MAX;
+}
+
+Lsn monitor_replay_lsn(const Node *node)
+{
+	const MonNode *mn = mon_of(node);
+
+	return mn ? mn->h.pos_lsn : LSN_INVALID;
+}
+
+void monitor_want_position(const Node *node)
+{
+	MonNode *mn = mon_of(node);
+
+	if (!mn || mn->want_pos)
+		return;
+	mn->want_pos = true;
+	mon_send(mn);
+}
