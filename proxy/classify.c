@@ -66,6 +66,8 @@ static const char *const reason_names[] = {
     [CR_MALFORMED] = "malformed",
     [CR_TOO_COMPLEX] = "too_complex",
     [CR_AMBIGUOUS_STRING] = "ambiguous_string",
+    [CR_SEQUENCE] = "sequence",
+    [CR_UNKNOWN_RELATION] = "unknown_relation",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == CR__COUNT, "update reason_names");
 
@@ -864,8 +866,12 @@ static void check_ident(Ctx *c, const SqlTok *t, const SqlTok *next, bool create
 		return;
 	if (next->kind == TK_DOT && is_pg_temp(c, t))
 		note(c, create ? SC_PIN : SC_WRITE, CR_TEMP, 0, 0);
-	else if (!create && func_class(p, len) == FK_MASTER)
-		note(c, SC_WRITE, CR_MASTER_STATS, t->off, t->len);
+	else if (func_class(p, len) == FK_MASTER) {
+		if (!create)
+			note(c, SC_WRITE, CR_MASTER_STATS, t->off, t->len);
+		else
+			c->seen |= 1ull << CR_MASTER_STATS; /* CREATE TABLE .. AS SELECT .. FROM it */
+	}
 }
 
 /* ---- the query walker ------------------------------------------------------ */
@@ -1008,13 +1014,30 @@ static bool operand_end(const Ctx *c)
 	}
 }
 
+/* A name as PostgreSQL folds it: unquoted words in lower case, clipped to NAMEDATALEN - 1. */
+static size_t fold_ident(const Ctx *c, const SqlTok *t, char buf[PG_NAME_MAX])
+{
+	const char *p;
+	size_t plen, n;
+
+	name_text(c, t, &p, &plen);
+	n = plen < PG_NAME_MAX - 1 ? plen : PG_NAME_MAX - 1;
+	/* PostgreSQL clips identifiers on a character boundary */
+	while (n < plen && n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+		n--;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = t->kind == TK_WORD ? lower_c(p[i]) : p[i];
+	buf[n] = '\0';
+	return n;
+}
+
 /* Asks the caller's lookup about a function in neither built-in list. */
 static void lookup_call(Walk *w, const SqlTok *schema, const SqlTok *name, uint32_t off,
 			uint32_t len)
 {
 	Ctx *c = w->c;
 	char sbuf[PG_NAME_MAX], nbuf[PG_NAME_MAX];
-	size_t nlen = 0, slen = 0;
+	size_t nlen, slen = 0;
 	FuncKind k;
 
 	if (c->v.cls != SC_READ)
@@ -1023,33 +1046,40 @@ static void lookup_call(Walk *w, const SqlTok *schema, const SqlTok *name, uint3
 		note(c, SC_WRITE, CR_UNKNOWN_FUNCTION, off, len);
 		return;
 	}
-	for (int pass = 0; pass < 2; pass++) {
-		const SqlTok *t = pass == 0 ? name : schema;
-		char *buf = pass == 0 ? nbuf : sbuf;
-		const char *p;
-		size_t plen, n;
-
-		if (!t)
-			continue;
-		name_text(c, t, &p, &plen);
-		n = plen < PG_NAME_MAX - 1 ? plen : PG_NAME_MAX - 1;
-		/* PostgreSQL clips identifiers on a character boundary */
-		while (n < plen && n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
-			n--;
-		for (size_t i = 0; i < n; i++)
-			buf[i] = t->kind == TK_WORD ? lower_c(p[i]) : p[i];
-		buf[n] = '\0';
-		if (pass == 0)
-			nlen = n;
-		else
-			slen = n;
-	}
+	nlen = fold_ident(c, name, nbuf);
+	if (schema)
+		slen = fold_ident(c, schema, sbuf);
 	k = c->opt->lookup(schema ? sbuf : NULL, slen, nbuf, nlen, name->kind != TK_WORD,
 			   c->opt->lookup_arg);
 	if (k == FUNC_WRITE)
 		note(c, SC_WRITE, CR_WRITE_FUNCTION, off, len);
 	else if (k != FUNC_READ_ONLY)
 		note(c, SC_WRITE, CR_UNKNOWN_FUNCTION, off, len);
+}
+
+/*
+ * A relation read in FROM: a sequence on a replica shows its WAL-logged
+ * state (up to 32 values ahead), so reading one is not a replica's job.
+ */
+static void check_relation(Ctx *c, const SqlTok *schema, const SqlTok *name)
+{
+	char sbuf[PG_NAME_MAX], nbuf[PG_NAME_MAX];
+	size_t nlen, slen = 0;
+	FuncKind k;
+
+	if (c->v.cls != SC_READ || !c->opt || !c->opt->rel_lookup)
+		return;
+	if (name->kind == TK_UIDENT || (schema && schema->kind == TK_UIDENT))
+		return; /* check_ident judged it */
+	nlen = fold_ident(c, name, nbuf);
+	if (schema)
+		slen = fold_ident(c, schema, sbuf);
+	k = c->opt->rel_lookup(schema ? sbuf : NULL, slen, nbuf, nlen, name->kind != TK_WORD,
+			       c->opt->rel_lookup_arg);
+	if (k == FUNC_WRITE)
+		note(c, SC_WRITE, CR_SEQUENCE, name->off, name->len);
+	else if (k != FUNC_READ_ONLY)
+		note(c, SC_WRITE, CR_UNKNOWN_RELATION, name->off, name->len);
 }
 
 static bool all_lower(const char *p, size_t len)
@@ -1323,10 +1353,13 @@ static bool walk_from_word(Walk *w, Level *L, const SqlTok *t, Kw kw, bool quali
 	bool paren = n->kind == TK_LPAREN;
 
 	if (qualified) {
-		if (L->fstate == FS_QUAL)
+		if (L->fstate == FS_QUAL) {
 			L->fstate = n->kind == TK_DOT || paren ? FS_QUAL : FS_PRIMARY;
-		else
+			if (L->fstate == FS_PRIMARY)
+				check_relation(w->c, &w->c->t[2], t);
+		} else {
 			L->fstate = FS_OTHER;
+		}
 		return false;
 	}
 	switch (kw) {
@@ -1362,10 +1395,14 @@ static bool walk_from_word(Walk *w, Level *L, const SqlTok *t, Kw kw, bool quali
 			return false; /* ROWS FROM ( ... ) */
 				      /* fall through */
 	case FS_QUAL:
-		if (aliasable(t, kw) || (t->kind == TK_WORD && paren))
+		if (aliasable(t, kw) || (t->kind == TK_WORD && paren)) {
+			bool item = L->fstate == FS_ITEM;
 			L->fstate = n->kind == TK_DOT || paren ? FS_QUAL : FS_PRIMARY;
-		else
+			if (item && L->fstate == FS_PRIMARY)
+				check_relation(w->c, NULL, t);
+		} else {
 			L->fstate = FS_OTHER;
+		}
 		return false;
 	case FS_PRIMARY:
 		if (kw == KW_WITH || kw == KW_ORDINALITY)
@@ -2464,7 +2501,8 @@ static bool stmt_next(Ctx *c, StmtInfo *out)
 	memset(out, 0, sizeof(*out));
 	out->cls = c->v.cls;
 	out->reason = c->v.reason;
-	out->flags = c->v.flags | c->lx.hints | class_flags(c->v.cls);
+	out->flags = c->v.flags | c->lx.hints | class_flags(c->v.cls) |
+		     ((c->seen & (1ull << CR_MASTER_STATS)) ? SF_MASTER_STATS : 0);
 	out->nstmts = 1;
 	out->guc_off = c->v.guc_off;
 	out->guc_len = c->v.guc_len;
@@ -2506,7 +2544,8 @@ void classify_sql(const char *sql, size_t len, const ClassifyOptions *opt, StmtI
 	cx_init(&c, sql, (uint32_t)len, 0, opt);
 	while (stmt_next(&c, &s)) {
 		n++;
-		flags |= s.flags & (SF_HINT_MASTER | SF_HINT_REPLICA | SF_HAS_PIN | SF_HAS_SESSION);
+		flags |= s.flags & (SF_HINT_MASTER | SF_HINT_REPLICA | SF_HAS_PIN | SF_HAS_SESSION |
+				    SF_MASTER_STATS);
 		if (s.reason == CR_MALFORMED) {
 			*out = s;
 			malformed = true;

@@ -42,6 +42,7 @@ typedef enum StmtClass {
 #define SF_SESSION_CHARS 0x1000	  /* SC_SET_TXN by SET SESSION CHARACTERISTICS: lasts the session */
 #define SF_HAS_PIN 0x2000	  /* some statement of the text is SC_PIN (see classify_next) */
 #define SF_HAS_SESSION 0x4000	  /* some statement of the text is SC_SESSION or SC_SET_TXN */
+#define SF_MASTER_STATS 0x8000	  /* some statement reads the master's statistics or activity */
 
 /* Why: stable names an operator can read (classify_reason_name). */
 typedef enum ClassReason {
@@ -92,6 +93,8 @@ typedef enum ClassReason {
 	CR_MALFORMED,	     /* unterminated literal or comment, NUL byte: PostgreSQL rejects it */
 	CR_TOO_COMPLEX,	     /* nesting deeper than the classifier follows */
 	CR_AMBIGUOUS_STRING, /* '...' whose end depends on standard_conforming_strings */
+	CR_SEQUENCE,	     /* reads a sequence relation (a replica has its WAL-logged state) */
+	CR_UNKNOWN_RELATION, /* reads a relation whose kind is not known (yet) */
 	CR__COUNT
 } ClassReason;
 
@@ -121,6 +124,13 @@ typedef struct ClassifyOptions {
 	/* consulted after the built-in write list and read-only list; NULL = none */
 	FuncLookup lookup;
 	void *lookup_arg;
+	/*
+	 * Relations read in FROM, same signature: FUNC_WRITE = a sequence,
+	 * FUNC_READ_ONLY = anything else or nothing, FUNC_UNKNOWN = not known
+	 * yet (the statement is then not a read). NULL = not asked.
+	 */
+	FuncLookup rel_lookup;
+	void *rel_lookup_arg;
 	/*
 	 * true: the session runs standard_conforming_strings = on (the server
 	 * reports it in ParameterStatus), so a backslash in '...' is an

@@ -182,6 +182,7 @@ struct Client {
 	uint64_t ryw_lsn;    /* a replica must have replayed this to serve the session's reads */
 	bool no_fresh;	     /* the last replica pick found no fresh replica */
 	bool async_commit;   /* the session set synchronous_commit (maybe off) */
+	bool stats_reader;   /* the session read the master's statistics: its reads stay there */
 	usec_t wait_until;   /* a held read stops waiting then (0 = not waiting) */
 	ev_timer wait_timer;
 	List wait_node; /* on the list of reads waiting for the monitor */

@@ -249,10 +249,28 @@ static FuncKind client_func_lookup(const char *schema, size_t schema_len, const 
 	return funccache_lookup(cl->backend_db, schema, name);
 }
 
+static FuncKind client_rel_lookup(const char *schema, size_t schema_len, const char *name,
+				  size_t name_len, bool quoted, void *arg)
+{
+	Client *cl = arg;
+
+	(void)schema_len;
+	(void)name_len;
+	(void)quoted;
+	/* the catalogs hold no sequences (an unqualified pg_* name is pg_catalog's first) */
+	if (schema ? strcmp(schema, "pg_catalog") == 0 || strcmp(schema, "information_schema") == 0
+		   : strncmp(name, "pg_", 3) == 0)
+		return FUNC_READ_ONLY;
+	return funccache_relation(cl->backend_db, schema, name);
+}
+
 static void class_opts(Client *cl, ClassifyOptions *o)
 {
 	o->lookup = client_func_lookup;
 	o->lookup_arg = cl;
+	/* without a monitor login nothing can be asked: sequences are read where routed */
+	o->rel_lookup = client_cfg->monitor_user[0] ? client_rel_lookup : NULL;
+	o->rel_lookup_arg = cl;
 	o->std_strings = cl->std_strings;
 }
 
@@ -279,6 +297,30 @@ static void fold_text(Client *cl, UnitSummary *u, const char *sql, size_t len, S
 static void fold_info(UnitSummary *u, uint32_t info)
 {
 	router_fold(u, (StmtClass)(info & 0xff), (ClassReason)((info >> 8) & 0xff), info >> 16);
+}
+
+static bool parse_body(const uint8_t *body, size_t blen, const char **name, const char **sql,
+		       size_t *sql_len);
+
+/*
+ * A prepared statement classified while a function or relation it uses was
+ * not known yet: classify it again at its next Bind, so it does not stay on
+ * the master for the session's life once pg_proc / pg_class have answered.
+ */
+static void stmt_refresh(Client *cl, uint32_t *info, const uint8_t *parse, size_t len)
+{
+	ClassReason r = (ClassReason)((*info >> 8) & 0xff);
+	const char *name, *sql;
+	size_t sql_len;
+	ClassifyOptions o;
+	StmtInfo si;
+
+	if ((r != CR_UNKNOWN_FUNCTION && r != CR_UNKNOWN_RELATION) || len <= PG_HDR_LEN ||
+	    !parse_body(parse + PG_HDR_LEN, len - PG_HDR_LEN, &name, &sql, &sql_len))
+		return;
+	class_opts(cl, &o);
+	classify_sql(sql, sql_len, &o, &si);
+	*info = stmt_info_pack(si.cls, si.reason, si.flags);
 }
 
 /* A Parse body: statement name and query text (without its NUL). */
@@ -1345,6 +1387,7 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 			.in_txn = txn,
 			.txn_dest = cl->txn_dest,
 			.pinned = cl->pin_reason != NULL,
+			.stats_session = cl->stats_reader,
 			.session_read_only = cl->sess_read_only,
 			.session_serializable = cl->sess_serializable,
 			.replica_usable = replica_usable(cl),
@@ -1444,7 +1487,11 @@ decided:
 			cl->txn_savepoint = true;
 	}
 	if (sum && sum->reason == CR_DDL)
-		funccache_invalidate(cl->backend_db);
+		funccache_invalidate(cl->backend_db, (const char *)p, len);
+	if (sum && sum->stats && !cl->stats_reader) {
+		cl->stats_reader = true;
+		clog_debug(cl, "read the master's statistics: its reads go to the master from now on");
+	}
 	if (u->barrier && !batch) {
 		const char *sql = (const char *)p + PG_HDR_LEN;
 		collect_effects(cl, sql, len > PG_HDR_LEN ? len - PG_HDR_LEN - 1 : 0);
@@ -1579,14 +1626,18 @@ static int scan_batch(Client *cl, RouteReason *forced)
 			} else if (name[0] == '\0') {
 				if (batch_find_parse(c->in + c->in_pos, cl->scan_off, "", &sql_len))
 					break;
-				if (cl->unnamed_len)
+				if (cl->unnamed_len) {
+					stmt_refresh(cl, &cl->unnamed_info, cl->unnamed,
+						     cl->unnamed_len);
 					fold_info(&cl->scan_sum, cl->unnamed_info);
-				else
+				} else
 					router_fold(&cl->scan_sum, SC_WRITE, CR_UNKNOWN, 0);
 			} else {
-				const SessionStmt *st = session_stmt_get(&cl->sess, name);
-				if (st)
+				SessionStmt *st = session_stmt_find(&cl->sess, name);
+				if (st) {
+					stmt_refresh(cl, &st->info, st->parse, st->parse_len);
 					fold_info(&cl->scan_sum, st->info);
+				}
 				else if (!batch_find_parse(c->in + c->in_pos, cl->scan_off, name,
 							   &sql_len))
 					router_fold(&cl->scan_sum, SC_WRITE, CR_UNKNOWN, 0);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define FC_BUCKETS 1024
 #define FC_MAX_ENTRIES 100000
@@ -30,7 +31,10 @@ typedef struct FcEntry {
 	char schema[PG_NAME_MAX]; /* "" = unqualified */
 	char name[PG_NAME_MAX];
 	FuncKind kind;
+	bool rel;     /* a relation (is it a sequence?), not a function */
 	bool pending; /* asked, no answer yet */
+	bool refresh; /* pending because it expired: its old kind still answers */
+	bool requery; /* DDL ran while it was asked: the answer on its way may be old */
 	bool queued;  /* waiting for the next query */
 	bool in_query;
 	usec_t expires;
@@ -44,6 +48,7 @@ typedef struct FcDb {
 	usec_t retry_at;
 	FcEntry *batch[FC_BATCH]; /* in the running query */
 	size_t nbatch;
+	bool batch_rel; /* the running query asks about relations */
 } FcDb;
 
 static struct ev_loop *fc_loop;
@@ -148,8 +153,9 @@ static void db_reset(FcDb *d, const char *why)
 	for (size_t i = 0; i < FC_BUCKETS; i++)
 		for (FcEntry *e = buckets[i]; e; e = e->next)
 			if (e->db == d && e->pending) {
-				e->pending = e->queued = e->in_query = false;
+				e->pending = e->queued = e->in_query = e->refresh = false;
 				e->expires = 0;
+				e->kind = FUNC_UNKNOWN;
 			}
 	d->nbatch = 0;
 }
@@ -173,7 +179,20 @@ static void on_result(PgConn *pc, const PGresult *res, const char *err, void *ar
 		if (i < 0 || (size_t)i >= d->nbatch)
 			continue;
 		e = d->batch[i];
-		e->pending = e->in_query = false;
+		if (e->requery) {
+			e->requery = e->in_query = false;
+			e->queued = true; /* asked again below */
+			continue;
+		}
+		e->pending = e->in_query = e->refresh = false;
+		if (e->rel) {
+			/* a sequence (in some schema, for an unqualified name), or not */
+			e->kind = found ? FUNC_WRITE : FUNC_READ_ONLY;
+			e->expires = now + fc_cfg->function_cache_ttl;
+			log_debug("pg_class: %s%s%s in %s: %s", e->schema, e->schema[0] ? "." : "",
+				  e->name, d->name, found ? "a sequence" : "not a sequence");
+			continue;
+		}
 		/* no such function: harmless anywhere (an error, or not a call at all) */
 		e->kind = found == 0 ? FUNC_READ_ONLY : writes ? FUNC_WRITE : FUNC_READ_ONLY;
 		e->expires = now + (found == 0 ? FC_NEGATIVE_TTL : fc_cfg->function_cache_ttl);
@@ -182,9 +201,10 @@ static void on_result(PgConn *pc, const PGresult *res, const char *err, void *ar
 			  found == 0 ? "no such function" : writes ? "may write" : "read-only");
 	}
 	for (size_t i = 0; i < d->nbatch; i++)
-		if (d->batch[i]->in_query) {
-			d->batch[i]->in_query = d->batch[i]->pending = false;
+		if (d->batch[i]->in_query && !d->batch[i]->queued) {
+			d->batch[i]->in_query = d->batch[i]->pending = d->batch[i]->refresh = false;
 			d->batch[i]->expires = 0;
+			d->batch[i]->kind = FUNC_UNKNOWN;
 		}
 	d->nbatch = 0;
 	db_kick(d);
@@ -213,13 +233,28 @@ static void db_query(FcDb *d)
 	static char sql[FC_BATCH * 2 * (PG_NAME_MAX * 2 + 8) + 1024];
 	size_t len = 0;
 
+	bool rel = true;
+
 	d->nbatch = 0;
-	len += (size_t)snprintf(sql, sizeof(sql),
-				"SELECT q.i, count(p.oid), coalesce(bool_or(p.provolatile = 'v' "
-				"OR (p.proparallel = 'u' AND p.oid < 16384)), false) FROM (VALUES ");
+	/* functions first (statements wait for them), then relations */
+	for (size_t b = 0; b < FC_BUCKETS && rel; b++)
+		for (FcEntry *e = buckets[b]; e; e = e->next)
+			if (e->db == d && e->queued && !e->rel) {
+				rel = false;
+				break;
+			}
+	d->batch_rel = rel;
+	if (rel)
+		len += (size_t)snprintf(sql, sizeof(sql),
+					"SELECT q.i, count(c.oid), false FROM (VALUES ");
+	else
+		len += (size_t)snprintf(sql, sizeof(sql),
+					"SELECT q.i, count(p.oid), coalesce(bool_or(p.provolatile = "
+					"'v' OR (p.proparallel = 'u' AND p.oid < 16384)), false) "
+					"FROM (VALUES ");
 	for (size_t b = 0; b < FC_BUCKETS && d->nbatch < FC_BATCH; b++) {
 		for (FcEntry *e = buckets[b]; e && d->nbatch < FC_BATCH; e = e->next) {
-			if (e->db != d || !e->queued)
+			if (e->db != d || !e->queued || e->rel != rel)
 				continue;
 			len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s(%zu, ",
 						d->nbatch ? "," : "", d->nbatch);
@@ -236,10 +271,16 @@ static void db_query(FcDb *d)
 	}
 	if (d->nbatch == 0)
 		return;
-	snprintf(sql + len, sizeof(sql) - len,
-		 ") AS q(i, s, n) JOIN pg_namespace ns ON q.s = '' OR ns.nspname = q.s "
-		 "LEFT JOIN pg_proc p ON p.proname = q.n AND p.pronamespace = ns.oid "
-		 "GROUP BY q.i");
+	if (rel)
+		snprintf(sql + len, sizeof(sql) - len,
+			 ") AS q(i, s, n) JOIN pg_namespace ns ON q.s = '' OR ns.nspname = q.s "
+			 "LEFT JOIN pg_class c ON c.relname = q.n AND c.relnamespace = ns.oid "
+			 "AND c.relkind = 'S' GROUP BY q.i");
+	else
+		snprintf(sql + len, sizeof(sql) - len,
+			 ") AS q(i, s, n) JOIN pg_namespace ns ON q.s = '' OR ns.nspname = q.s "
+			 "LEFT JOIN pg_proc p ON p.proname = q.n AND p.pronamespace = ns.oid "
+			 "GROUP BY q.i");
 	nqueries++;
 	if (!pgconn_query(d->pc, sql, FC_QUERY_TIMEOUT, on_result, d))
 		db_reset(d, "cannot send the query");
@@ -292,7 +333,7 @@ static void db_kick(FcDb *d)
 		db_reset(d, "cannot start a connection");
 }
 
-FuncKind funccache_lookup(const char *database, const char *schema, const char *name)
+static FuncKind cache_lookup(const char *database, const char *schema, const char *name, bool rel)
 {
 	size_t h;
 	FcEntry *e;
@@ -305,14 +346,14 @@ FuncKind funccache_lookup(const char *database, const char *schema, const char *
 		schema = "";
 	h = fc_hash(database, schema, name);
 	for (e = buckets[h]; e; e = e->next)
-		if (strcmp(e->name, name) == 0 && strcmp(e->schema, schema) == 0 &&
+		if (e->rel == rel && strcmp(e->name, name) == 0 && strcmp(e->schema, schema) == 0 &&
 		    strcmp(e->db->name, database) == 0)
 			break;
 	now = fc_now();
 	if (e && !e->pending && now < e->expires)
 		return e->kind;
 	if (e && e->pending)
-		return FUNC_UNKNOWN;
+		return e->refresh ? e->kind : FUNC_UNKNOWN;
 	if (!e) {
 		if (nentries >= FC_MAX_ENTRIES)
 			return FUNC_UNKNOWN;
@@ -321,21 +362,62 @@ FuncKind funccache_lookup(const char *database, const char *schema, const char *
 		if (!e)
 			return FUNC_UNKNOWN;
 		e->db = d;
+		e->rel = rel;
+		e->kind = FUNC_UNKNOWN;
 		snprintf(e->schema, sizeof(e->schema), "%s", schema);
 		snprintf(e->name, sizeof(e->name), "%s", name);
 		e->next = buckets[h];
 		buckets[h] = e;
 		nentries++;
 	}
+	/* expired: the old answer serves while the new one is asked (DDL clears it) */
+	e->refresh = e->kind != FUNC_UNKNOWN;
 	e->pending = e->queued = true;
 	db_kick(e->db);
-	return FUNC_UNKNOWN;
+	return e->refresh ? e->kind : FUNC_UNKNOWN;
 }
 
-void funccache_invalidate(const char *database)
+FuncKind funccache_lookup(const char *database, const char *schema, const char *name)
 {
+	return cache_lookup(database, schema, name, false);
+}
+
+FuncKind funccache_relation(const char *database, const char *schema, const char *name)
+{
+	return cache_lookup(database, schema, name, true);
+}
+
+/* needle (a folded name) occurs in the text, ignoring ASCII case. */
+static bool text_mentions(const char *text, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0 || n > len)
+		return n == 0;
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(text + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+void funccache_invalidate(const char *database, const char *ddl, size_t len)
+{
+	/* serial and identity columns create sequences named after the table */
+	bool implicit = text_mentions(ddl, len, "serial") || text_mentions(ddl, len, "identity");
+
 	for (size_t i = 0; i < FC_BUCKETS; i++)
-		for (FcEntry *e = buckets[i]; e; e = e->next)
-			if (!e->pending && strcmp(e->db->name, database) == 0)
+		for (FcEntry *e = buckets[i]; e; e = e->next) {
+			if (strcmp(e->db->name, database) != 0)
+				continue;
+			/* a DDL changes what a name means only by naming it (or a serial column) */
+			if (!text_mentions(ddl, len, e->name) &&
+			    !(implicit && e->rel && strstr(e->name, "_seq")))
+				continue;
+			e->kind = FUNC_UNKNOWN;
+			e->refresh = false;
+			if (!e->pending)
 				e->expires = 0;
+			else if (e->in_query)
+				e->requery = true;
+		}
 }

@@ -19,8 +19,18 @@ void funccache_free(void);
 
 /* schema may be NULL (unqualified); names arrive folded, as the classifier passes them. */
 FuncKind funccache_lookup(const char *database, const char *schema, const char *name);
-/* DDL ran through pgrelay in database: forget what it said about missing functions. */
-void funccache_invalidate(const char *database);
+/*
+ * Whether a relation is a sequence (pg_class.relkind = 'S'; an unqualified
+ * name: in any schema): FUNC_WRITE yes, FUNC_READ_ONLY no, FUNC_UNKNOWN not
+ * known yet (asked now). Same cache, TTL and connection as functions.
+ */
+FuncKind funccache_relation(const char *database, const char *schema, const char *name);
+/*
+ * DDL ran through pgrelay in database: forget what was learned about the
+ * names its text mentions (and, for serial / identity columns, about
+ * relations named *_seq*), as only those can have changed.
+ */
+void funccache_invalidate(const char *database, const char *ddl, size_t len);
 
 /* For tests and the admin console. */
 size_t funccache_entries(void);

@@ -20,6 +20,8 @@ static const char *const reason_names[] = {
 	[RR_SESSION] = "session_state",
 	[RR_UNKNOWN_FUNCTION] = "unknown_function",
 	[RR_MASTER_STATS] = "master_stats",
+	[RR_SEQUENCE] = "sequence",
+	[RR_UNKNOWN_RELATION] = "unknown_relation",
 	[RR_FUNCTION_CALL] = "function_call",
 	[RR_FLUSH] = "flush_before_sync",
 	[RR_TOO_LARGE] = "batch_too_large",
@@ -64,6 +66,7 @@ void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t fla
 	u->n++;
 	u->hint_master |= (flags & SF_HINT_MASTER) != 0;
 	u->hint_replica |= (flags & SF_HINT_REPLICA) != 0;
+	u->stats |= (flags & SF_MASTER_STATS) != 0;
 	switch (cls) {
 	case SC_BEGIN:
 		if (!u->begins)
@@ -110,7 +113,8 @@ void router_fold(UnitSummary *u, StmtClass cls, ClassReason reason, uint32_t fla
 	      !(flags & (SF_SESSION_CHARS | SF_SERIALIZABLE | SF_READ_WRITE))))
 		u->txn_reads = false;
 	if (!read && !(cls == SC_WRITE &&
-		       (reason == CR_UNKNOWN_FUNCTION || reason == CR_MASTER_STATS)))
+		       (reason == CR_UNKNOWN_FUNCTION || reason == CR_MASTER_STATS ||
+			reason == CR_UNKNOWN_RELATION)))
 		u->soft_writes = false;
 	if (!read)
 		u->all_read = false;
@@ -144,6 +148,9 @@ RouteDecision router_decide(const RouteInput *in)
 		return decide(DEST_MASTER, RR_PINNED);
 	if (u->hint_master)
 		return decide(DEST_MASTER, RR_HINT_PRIMARY);
+	/* what it measures includes its own reads: the replicas' do not count on the master */
+	if (in->stats_session)
+		return decide(DEST_MASTER, RR_MASTER_STATS);
 	/* even an implicit transaction is SERIALIZABLE then: a hot standby refuses it */
 	if (in->session_serializable &&
 	    !(u->begins && (u->begin_flags & SF_REPEATABLE_READ)))
@@ -174,6 +181,10 @@ RouteDecision router_decide(const RouteInput *in)
 		return decide(DEST_MASTER, RR_UNKNOWN_FUNCTION);
 	if (u->reason == CR_MASTER_STATS)
 		return decide(DEST_MASTER, RR_MASTER_STATS);
+	if (u->reason == CR_SEQUENCE)
+		return decide(DEST_MASTER, RR_SEQUENCE);
+	if (u->reason == CR_UNKNOWN_RELATION)
+		return decide(DEST_MASTER, RR_UNKNOWN_RELATION);
 	return decide(DEST_MASTER, RR_WRITE);
 }
 

@@ -32,6 +32,8 @@ typedef enum RouteReason {
 	RR_SESSION,	    /* SET / RESET / DISCARD outside a transaction */
 	RR_UNKNOWN_FUNCTION, /* calls a function whose volatility is not known (yet) */
 	RR_MASTER_STATS,    /* reads the master's own statistics or activity */
+	RR_SEQUENCE,	    /* reads a sequence relation: a replica shows its WAL-logged state */
+	RR_UNKNOWN_RELATION, /* reads a relation whose kind pg_class has not told yet */
 	RR_FUNCTION_CALL,   /* a FunctionCall message */
 	RR_FLUSH,	    /* an extended batch flushed before its Sync */
 	RR_TOO_LARGE,	    /* an extended batch larger than the buffer */
@@ -64,6 +66,7 @@ typedef struct UnitSummary {
 	bool pin;	    /* SC_PIN */
 	bool txn_stmt;	    /* SC_TXN (savepoints, FETCH...) */
 	bool hint_master, hint_replica;
+	bool stats;	    /* some statement reads the master's statistics (SF_MASTER_STATS) */
 	bool prelude;	    /* only BEGIN, SET TRANSACTION (not session characteristics), empties */
 	bool set_txn;	    /* some statement is such a SET TRANSACTION */
 	uint32_t set_txn_flags; /* their flags, or'ed */
@@ -84,6 +87,7 @@ typedef struct RouteInput {
 	bool in_txn;		/* a transaction is open; it runs on txn_dest */
 	RouteDest txn_dest;
 	bool pinned;
+	bool stats_session;	   /* the session has read the master's statistics */
 	bool session_read_only;	   /* default_transaction_read_only = on */
 	bool session_serializable; /* default_transaction_isolation = serializable (maybe) */
 	bool replica_usable;	   /* a replica connection can serve this session */

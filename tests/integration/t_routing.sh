@@ -35,6 +35,9 @@ create function rt.logit(text) returns int language plpgsql volatile as
 create view rt.v_hidden_write as select rt.logit('view') as x;
 EOF
 cluster_wait_replay "$CLUSTER_DIR"
+# The first read naming a relation waits for pg_class on the master (is it a sequence?): let
+# pgrelay learn the names the checks below read, as an application's first requests would.
+"${P[@]}" -c "set search_path = rt, public" -c "select 1 from t, rt.t x, rt.log limit 1" >/dev/null
 
 # ---- plain reads and writes -------------------------------------------------------------
 expect_replica "$(pv "$port_q")" "a plain SELECT"
@@ -47,6 +50,18 @@ expect_master "$(pv "with x as (delete from rt.t where id = 3 returning 1) selec
 expect_master "$(pv "select nextval('rt.seq') > 0, current_setting('port')" | cut -d'|' -f2)" "nextval"
 expect_master "$(pv "select count(*) >= 0, current_setting('port') from pg_stat_activity" | cut -d'|' -f2)" \
 	"pg_stat_activity"
+# a sequence relation: a replica shows its WAL-logged state, so it is read on the master
+# (each twice: the first read of a relation waits for pg_class on the master)
+pv "select log_cnt from rt.seq" >/dev/null
+pv "select 1 from rt.t limit 1" >/dev/null
+expect_replica "$(pv "select current_setting('port') from rt.t limit 1")" "a table, once pg_class told"
+out=$("${P[@]}" -At -c "select nextval('rt.seq')" -c "select current_setting('port'), log_cnt > 0, is_called from rt.seq")
+expect_master "$(tail -n 1 <<<"$out" | cut -d'|' -f1)" "SELECT FROM a sequence"
+assert_eq "$(tail -n 1 <<<"$out" | cut -d'|' -f2-)" "t|t" "the master's view of the sequence"
+# a session that read the master's statistics keeps its reads there
+out=$("${P[@]}" -At -c "$port_q" -c "select count(*) >= 0 from pg_stat_user_tables" -c "$port_q")
+expect_replica "$(sed -n 1p <<<"$out")" "a read before the statistics read"
+expect_master "$(sed -n 3p <<<"$out")" "a read after the session read the master's statistics"
 
 # ---- transactions ---------------------------------------------------------------------------
 out=$("${P[@]}" -At -c "begin" -c "$port_q" -c "select 1" -c "commit")
@@ -166,6 +181,7 @@ assert_eq "$(mval "select count(*) from rt.log")" "$((before + 3))" "the volatil
 # ---- the 25006 safety net ----------------------------------------------------------------
 # The view hides a write the text cannot show: the replica refuses it, pgrelay reruns it on
 # the master, and the client sees only the master's answer.
+"${P[@]}" -At -c "select x from rt.v_hidden_write" >/dev/null # pg_class learns the name
 before=$(mval "select count(*) from rt.log where what = 'view'")
 err=$("${P[@]}" -At -c "select x from rt.v_hidden_write" 2>&1) || fail "a hidden write failed: $err"
 assert_eq "$err" "1" "the hidden write's result"

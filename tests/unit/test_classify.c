@@ -22,7 +22,7 @@ typedef struct Case {
 	uint32_t flags; /* exact, ignoring SF_HAS_PIN / SF_HAS_SESSION (derived, tested apart) */
 } Case;
 
-#define DERIVED (SF_HAS_PIN | SF_HAS_SESSION)
+#define DERIVED (SF_HAS_PIN | SF_HAS_SESSION | SF_MASTER_STATS)
 
 /* The lookup the router would give: two known user functions, the rest unknown. */
 static int lookups;
@@ -1206,4 +1206,77 @@ Test(classify, lexer_tokens)
 		cr_expect_str_eq(span(text, t.off, t.len), want[i].text, "token %zu", i);
 	}
 	cr_expect_eq(sqllex_next(&lx).kind, TK_EOF);
+}
+
+/* SF_MASTER_STATS: set whenever a statement reads the master's statistics, whatever it is. */
+Test(classify, master_stats_flag)
+{
+	static const struct {
+		const char *sql;
+		bool flag;
+	} cases[] = {
+	    {"SELECT * FROM pg_stat_activity", true},
+	    {"SELECT pg_stat_get_snapshot_timestamp()", true},
+	    {"SELECT 1; SELECT count(*) FROM pg_statio_user_tables", true},
+	    {"CREATE TABLE prevstats AS SELECT t.seq_scan FROM pg_catalog.pg_stat_user_tables t", true},
+	    {"INSERT INTO t SELECT seq_scan FROM pg_stat_user_tables", true},
+	    {"SELECT * FROM pg_locks", true},
+	    {"SELECT * FROM t", false},
+	    {"SELECT 'pg_stat_activity'", false},
+	    {"SELECT * FROM pg_class", false},
+	    {"CREATE TABLE x (a int)", false},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		StmtInfo si;
+		classify_sql(cases[i].sql, strlen(cases[i].sql), &opts, &si);
+		cr_expect_eq((si.flags & SF_MASTER_STATS) != 0, cases[i].flag, "%s: flags 0x%x",
+			     cases[i].sql, si.flags);
+	}
+}
+
+/* Relations read in FROM are shown to rel_lookup: a sequence is not a replica's to read. */
+static FuncKind test_rel_lookup(const char *schema, size_t schema_len, const char *name,
+				size_t name_len, bool quoted, void *arg)
+{
+	(void)schema_len;
+	(void)name_len;
+	(void)quoted;
+	(void)arg;
+	if (strcmp(name, "myseq") == 0 && (!schema || strcmp(schema, "public") == 0))
+		return FUNC_WRITE;
+	if (strcmp(name, "t") == 0 || strcmp(name, "u") == 0 || strcmp(name, "pg_class") == 0)
+		return FUNC_READ_ONLY;
+	return FUNC_UNKNOWN;
+}
+
+Test(classify, relation_lookup)
+{
+	static const ClassifyOptions ropts = {.lookup = test_lookup,
+					      .lookup_arg = &lookups,
+					      .rel_lookup = test_rel_lookup};
+	static const Case cases[] = {
+	    {"SELECT * FROM myseq", SC_WRITE, CR_SEQUENCE, 0},
+	    {"SELECT last_value, is_called FROM public.myseq", SC_WRITE, CR_SEQUENCE, 0},
+	    {"select * from MYSEQ", SC_WRITE, CR_SEQUENCE, 0},
+	    {"SELECT * FROM \"MYSEQ\"", SC_WRITE, CR_UNKNOWN_RELATION, 0},
+	    {"SELECT * FROM other.myseq", SC_WRITE, CR_UNKNOWN_RELATION, 0},
+	    {"SELECT * FROM t", SC_READ, CR_SELECT, 0},
+	    {"SELECT * FROM t JOIN myseq ON true", SC_WRITE, CR_SEQUENCE, 0},
+	    {"SELECT * FROM t, u AS x, pg_catalog.pg_class c", SC_READ, CR_SELECT, 0},
+	    {"SELECT * FROM t, missing", SC_WRITE, CR_UNKNOWN_RELATION, 0},
+	    {"SELECT * FROM (SELECT * FROM myseq) s", SC_WRITE, CR_SEQUENCE, 0},
+	    {"SELECT myseq FROM t", SC_READ, CR_SELECT, 0},
+	    {"SELECT * FROM t WHERE a IN (SELECT b FROM u)", SC_READ, CR_SELECT, 0},
+	    {"SELECT * FROM t myseq", SC_READ, CR_SELECT, 0},
+	    {"SELECT 1; SELECT * FROM myseq", SC_WRITE, CR_SEQUENCE, SF_MULTI},
+	};
+
+	run_cases(cases, ARRAY_SIZE(cases), &ropts);
+	/* without rel_lookup nothing is asked */
+	{
+		StmtInfo si;
+		classify_sql("SELECT * FROM myseq", 19, &opts, &si);
+		cr_expect(si.cls == SC_READ, "no rel_lookup: a plain read");
+	}
 }

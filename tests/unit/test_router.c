@@ -1066,6 +1066,8 @@ Test(router, reason_and_dest_names)
 	    [RR_SESSION] = "session_state",
 	    [RR_UNKNOWN_FUNCTION] = "unknown_function",
 	    [RR_MASTER_STATS] = "master_stats",
+	    [RR_SEQUENCE] = "sequence",
+	    [RR_UNKNOWN_RELATION] = "unknown_relation",
 	    [RR_FUNCTION_CALL] = "function_call",
 	    [RR_FLUSH] = "flush_before_sync",
 	    [RR_TOO_LARGE] = "batch_too_large",
@@ -1207,4 +1209,37 @@ Test(router, misroutes_per_node)
 	cr_expect_eq(counter_total(), 0, "misroutes are not reason counters");
 	cr_expect_eq(router_counter(0, RR_MISROUTE_RERUN), 0,
 		     "the caller counts RR_MISROUTE_RERUN itself");
+}
+
+/* A session that read the master's statistics keeps its reads on the master. */
+Test(router, stats_session)
+{
+	UnitSummary rd, wr;
+	StmtInfo first;
+
+	router_summary_init(&rd);
+	fold_sql(&rd, "SELECT count(*) FROM t", &first);
+	router_summary_init(&wr);
+	fold_sql(&wr, "INSERT INTO t VALUES (1)", &first);
+	RouteInput in = {.unit = &rd, .replica_usable = true, .routing_enabled = true};
+	RouteDecision d = router_decide(&in);
+	cr_expect(d.dest == DEST_REPLICA && d.reason == RR_READ, "a plain read");
+	in.stats_session = true;
+	d = router_decide(&in);
+	cr_expect(d.dest == DEST_MASTER && d.reason == RR_MASTER_STATS, "a stats session's read");
+	in.unit = &wr;
+	d = router_decide(&in);
+	cr_expect(d.dest == DEST_MASTER, "a stats session's write");
+	in.unit = &rd;
+	in.in_txn = true;
+	in.txn_dest = DEST_REPLICA;
+	d = router_decide(&in);
+	cr_expect(d.dest == DEST_REPLICA && d.reason == RR_TXN, "a transaction stays where it is");
+
+	router_summary_init(&rd);
+	fold_sql(&rd, "SELECT 1; SELECT * FROM pg_stat_user_tables", &first);
+	cr_expect(rd.stats, "the summary says the unit reads statistics");
+	router_summary_init(&rd);
+	fold_sql(&rd, "SELECT * FROM pg_class", &first);
+	cr_expect(!rd.stats, "a catalog read is not a statistics read");
 }
