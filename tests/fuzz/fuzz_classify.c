@@ -137,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *sql = (const char *)data;
 	ClassifyOptions unknown = {.lookup = fuzz_lookup};
 	ClassifyOptions standard = {.lookup = fuzz_lookup, .std_strings = true};
-	StmtInfo a, b, none;
+	ClassifyOptions rels = {.lookup = fuzz_lookup, .rel_lookup = fuzz_lookup};
+	StmtInfo a, b, none, r;
 
 	if (size > (1u << 20))
 		return 0;
@@ -152,6 +153,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	classify_sql(sql, size, NULL, &none);
 	check_info(&none, size);
 	if (none.cls == SC_READ)
+		CHECK(a.cls == SC_READ);
+	/* asking about relations can only remove reads */
+	fuzz_classify(sql, size, &rels, &r);
+	if (r.cls == SC_READ)
 		CHECK(a.cls == SC_READ);
 	return 0;
 }
