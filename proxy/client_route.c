@@ -75,7 +75,8 @@ void client_log_route_stats(void)
 			continue;
 		log_info("node-health: node=%s state=%s why=\"%s\" lag_bytes=%llu lag_ms=%lld "
 			 "wal=%s replay=%s timeline=%u checked_ms_ago=%lld polls=%llu failures=%llu",
-			 topology_node(i)->name, node_state_name(h->state), h->why,
+			 topology_node(i)->name, node_state_name(monitor_state(i, client_now())),
+			 monitor_state(i, client_now()) == h->state ? h->why : "not measured recently",
 			 (unsigned long long)h->lag.bytes, (long long)(h->lag.time / 1000),
 			 lsn_format(h->last.wal_lsn, wal), lsn_format(h->last.replay_lsn, replay),
 			 h->last.timeline,

@@ -155,7 +155,9 @@ static void mon_fail(MonNode *mn, const char *err)
 	mn->connected = false;
 	mn->running = Q_NONE;
 	mn->retry_at = mon_now() + M.cfg->monitor_interval;
-	if (was_connected || mn->h.state != NS_DOWN)
+	if (mn->h.state != NS_DOWN)
+		log_warning("monitor: node %s: %s", mn->node->name, err ? err : "failed");
+	else if (was_connected)
 		log_debug("monitor: node %s: %s", mn->node->name, err ? err : "failed");
 	observe(mn, NS_DOWN, "unreachable", true);
 }
@@ -477,6 +479,19 @@ void monitor_stop(void)
 const NodeHealth *monitor_health(size_t i)
 {
 	return M.running && i < M.n ? &M.nodes[i].h : NULL;
+}
+
+NodeState monitor_state(size_t i, usec_t now)
+{
+	const NodeHealth *h = monitor_health(i);
+
+	if (!h)
+		return NS_UNKNOWN;
+	/* a state older than a measurement may be is not a state */
+	if (h->state != NS_DOWN && (!h->last.at || (now > h->last.at &&
+						    now - h->last.at > M.lim.stale_after)))
+		return NS_UNKNOWN;
+	return h->state;
 }
 
 bool monitor_replica_fresh(const Node *node, usec_t now)

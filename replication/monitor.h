@@ -36,6 +36,9 @@ void monitor_stop(void);
 /* The health of topology_node(i); NULL out of range. */
 const NodeHealth *monitor_health(size_t i);
 
+/* The state of topology_node(i) as of now: unknown when its last measurement is too old. */
+NodeState monitor_state(size_t i, usec_t now);
+
 /*
  * A replica may take new reads: its state is up and the observation behind
  * it is recent. With no monitor (no replicas configured) nothing is fresh.
