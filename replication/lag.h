@@ -45,6 +45,7 @@ typedef struct Sample {
 	Lsn replay_lsn;	  /* replica: pg_last_wal_replay_lsn() */
 	int64_t replay_age; /* replica: usec since its last replayed transaction committed, -1 = none */
 	bool streaming;	  /* replica: its WAL receiver's status is 'streaming' */
+	int64_t receipt_age; /* replica: usec since its WAL receiver heard from the master, -1 */
 	uint32_t timeline;
 } Sample;
 

@@ -30,7 +30,8 @@ static const char full_query[] =
 	"current_setting('synchronous_commit') = 'off' OR EXISTS (SELECT 1 FROM "
 	"pg_db_role_setting, unnest(setconfig) c WHERE lower(c) LIKE 'synchronous_commit=%' "
 	"AND lower(c) NOT IN ('synchronous_commit=on', 'synchronous_commit=local', "
-	"'synchronous_commit=remote_write', 'synchronous_commit=remote_apply')) "
+	"'synchronous_commit=remote_write', 'synchronous_commit=remote_apply')), "
+	"(extract(epoch FROM clock_timestamp() - r.last_msg_receipt_time) * 1000000)::bigint "
 	"FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver r ON true";
 static const char master_pos_query[] =
 	"SELECT pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn()";
@@ -241,6 +242,10 @@ static void full_answer(MonNode *mn, const PGresult *res)
 	status = val(res, 6);
 	upstream = val(res, 7);
 	s.streaming = status && strcmp(status, "streaming") == 0;
+	v = val(res, 13);
+	s.receipt_age = v ? strtoll(v, NULL, 10) : -1;
+	if (v && s.receipt_age < 0)
+		s.receipt_age = 0; /* clock skew between the servers */
 	tli = s.in_recovery ? val(res, 8) : val(res, 9);
 	s.timeline = tli ? (uint32_t)strtoul(tli, NULL, s.in_recovery ? 10 : 16) : 0;
 	snprintf(mn->h.upstream, sizeof(mn->h.upstream), "%s", upstream ? upstream : "");
