@@ -1,0 +1,234 @@
+/*
+ * failover.c - the failover state machine's decisions (failover.h). Pure:
+ * it only reads what it is given and says what to do.
+ */
+#include "failover.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define FO_MAX_NODES 16
+
+const char *failover_state_name(FoState s)
+{
+	static const char *const names[] = {
+	    [FO_HEALTHY] = "healthy",	  [FO_SUSPECT] = "suspect",
+	    [FO_PROMOTE] = "promote",	  [FO_WAIT_ROLE] = "wait_role",
+	    [FO_RECONFIGURE] = "reconfigure",
+	};
+	_Static_assert(ARRAY_SIZE(names) == FO__COUNT, "update names");
+	return (unsigned)s < FO__COUNT ? names[s] : "?";
+}
+
+static void event(Failover *f, const char *tag, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static void event(Failover *f, const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->event = tag;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void enter(Failover *f, FoState s, usec_t now)
+{
+	f->state = s;
+	f->since = now;
+	f->action_sent = false;
+}
+
+void failover_init(Failover *f, const FoConfig *cfg, int master, usec_t now)
+{
+	*f = (Failover){.cfg = *cfg, .master = master, .candidate = -1, .last_tick = now};
+	enter(f, FO_HEALTHY, now);
+}
+
+bool failover_check(Failover *f, bool ok, Lsn master_lsn, uint32_t timeline, usec_t now)
+{
+	f->event = NULL;
+	if (f->state != FO_HEALTHY && f->state != FO_SUSPECT)
+		return false; /* it is being replaced: what it says no longer matters */
+	if (ok) {
+		if (master_lsn != LSN_INVALID)
+			f->master_lsn = master_lsn;
+		if (timeline)
+			f->old_timeline = timeline;
+		f->failed = 0;
+		if (f->state == FO_SUSPECT) {
+			enter(f, FO_HEALTHY, now);
+			event(f, "master_recovered", "the master answers again");
+			return true;
+		}
+		return false;
+	}
+	f->failed++;
+	if (f->state == FO_HEALTHY) {
+		enter(f, FO_SUSPECT, now);
+		event(f, "master_suspect", "a health check of the master failed");
+		return true;
+	}
+	return false;
+}
+
+/* Every node but the master, as election candidates. */
+static size_t candidates(const Failover *f, const FoNode *nodes, size_t n, Candidate *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < FO_MAX_NODES; i++)
+		if ((int)i != f->master)
+			out[k++] = nodes[i].c;
+	return k;
+}
+
+/* The SUSPECT decision: wait, give up for now, or start promoting. */
+static FoAction suspect_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
+{
+	Candidate c[FO_MAX_NODES];
+	size_t k;
+	const char *witness;
+	Election e;
+
+	if (f->failed < f->cfg.failures)
+		return (FoAction){FA_NONE, -1};
+	if (!f->cfg.enabled) {
+		if (f->state == FO_SUSPECT && f->failed == f->cfg.failures)
+			event(f, "master_failed", "the master failed %d checks; failover = off",
+			      f->failed);
+		return (FoAction){FA_NONE, -1};
+	}
+	k = candidates(f, nodes, n, c);
+	if (election_master_alive(c, k, f->cfg.witness_age, &witness)) {
+		event(f, "failover_deferred",
+		      "the master failed %d checks but %s still receives its WAL: only pgrelay's "
+		      "path to it is broken",
+		      f->failed, witness);
+		return (FoAction){FA_NONE, -1};
+	}
+	e = election_choose(c, k, f->master_lsn, f->cfg.max_lag);
+	if (e.result == ELECT_NONE) {
+		event(f, "failover_impossible", "the master failed %d checks: %s", f->failed, e.why);
+		return (FoAction){FA_NONE, -1};
+	}
+	if (e.result == ELECT_TOO_FAR) {
+		event(f, "failover_refused",
+		      "the master failed %d checks; %s: node %d is %llu bytes behind (limit %llu)",
+		      f->failed, e.why, e.node, (unsigned long long)e.behind,
+		      (unsigned long long)f->cfg.max_lag);
+		return (FoAction){FA_NONE, -1};
+	}
+	f->candidate = e.node;
+	enter(f, FO_PROMOTE, now);
+	f->action_sent = true;
+	event(f, "failover_started", "the master failed %d checks: promoting node %d (%llu bytes "
+				     "behind its last known position)",
+	      f->failed, e.node, (unsigned long long)e.behind);
+	return (FoAction){FA_PROMOTE, e.node};
+}
+
+/* The candidate is out of recovery on a newer timeline than the old master's. */
+static bool promoted(const Failover *f, const FoNode *nodes, size_t n)
+{
+	const FoNode *c;
+
+	if (f->candidate < 0 || (size_t)f->candidate >= n)
+		return false;
+	c = &nodes[f->candidate];
+	return c->c.reachable && !c->c.in_recovery &&
+	       (f->old_timeline == 0 || c->timeline > f->old_timeline);
+}
+
+static FoAction abort_to_suspect(Failover *f, const char *tag, const char *what, usec_t now)
+{
+	event(f, tag, "failover aborted: %s (node %d)", what, f->candidate);
+	enter(f, FO_SUSPECT, now);
+	f->candidate = -1;
+	return (FoAction){FA_NONE, -1};
+}
+
+FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
+{
+	bool stalled = f->last_tick && now > f->last_tick &&
+		       now - f->last_tick > 3 * f->cfg.interval + USEC_PER_SEC / 2;
+
+	f->event = NULL;
+	f->last_tick = now;
+	if (stalled && (f->state == FO_HEALTHY || f->state == FO_SUSPECT)) {
+		/* the loop did not run (a stall, a suspended machine): look again first */
+		if (f->failed > 0)
+			event(f, "tilt", "the monitor ran late: counting the master's checks again");
+		f->failed = 0;
+		return (FoAction){FA_NONE, -1};
+	}
+	switch (f->state) {
+	case FO_HEALTHY:
+		return (FoAction){FA_NONE, -1};
+	case FO_SUSPECT:
+		return suspect_tick(f, nodes, n, now);
+	case FO_PROMOTE:
+		if (promoted(f, nodes, n)) {
+			/* seen before the driver's report: its answer was slow, the node was not */
+			enter(f, FO_RECONFIGURE, now);
+			f->action_sent = true;
+			event(f, "promoted", "node %d is out of recovery", f->candidate);
+			return (FoAction){FA_RECONFIGURE, f->candidate};
+		}
+		if (now - f->since > f->cfg.timeout)
+			return abort_to_suspect(f, "failover_aborted", "the promotion timed out", now);
+		return (FoAction){FA_NONE, -1};
+	case FO_WAIT_ROLE:
+		if (promoted(f, nodes, n)) {
+			enter(f, FO_RECONFIGURE, now);
+			f->action_sent = true;
+			event(f, "promoted", "node %d is out of recovery on timeline %u", f->candidate,
+			      nodes[f->candidate].timeline);
+			return (FoAction){FA_RECONFIGURE, f->candidate};
+		}
+		if (now - f->since > f->cfg.timeout)
+			return abort_to_suspect(f, "failover_aborted",
+						"the promoted node never showed its new role", now);
+		return (FoAction){FA_NONE, -1};
+	case FO_RECONFIGURE:
+		if (!f->action_sent) {
+			/* the last attempt failed: the node is promoted, so keep trying */
+			f->action_sent = true;
+			return (FoAction){FA_RECONFIGURE, f->candidate};
+		}
+		return (FoAction){FA_NONE, -1};
+	default:
+		return (FoAction){FA_NONE, -1};
+	}
+}
+
+void failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, usec_t now)
+{
+	f->event = NULL;
+	if (!why)
+		why = ok ? "done" : "failed";
+	if (kind == FA_PROMOTE && f->state == FO_PROMOTE) {
+		if (ok) {
+			enter(f, FO_WAIT_ROLE, now);
+			event(f, "promote_sent", "node %d accepted the promotion", f->candidate);
+		} else {
+			abort_to_suspect(f, "failover_aborted", why, now);
+		}
+	} else if (kind == FA_RECONFIGURE && f->state == FO_RECONFIGURE) {
+		if (ok) {
+			event(f, "failover_done", "node %d is the master (was node %d)", f->candidate,
+			      f->master);
+			f->master = f->candidate;
+			f->candidate = -1;
+			f->failed = 0;
+			f->failovers++;
+			f->master_lsn = LSN_INVALID;
+			f->old_timeline = 0;
+			enter(f, FO_HEALTHY, now);
+		} else {
+			f->action_sent = false; /* the next tick retries */
+			event(f, "reconfigure_failed", "node %d is promoted but: %s", f->candidate,
+			      why);
+		}
+	}
+}
