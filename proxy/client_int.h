@@ -81,6 +81,7 @@ typedef struct Backend {
 	char **stale;	      /* statement names to Close before its next unit */
 	size_t nstale, stale_cap;
 	size_t skip_left; /* bytes of a dropped server message still to skip */
+	bool idle_fatal;  /* the server sent a FATAL while the session owed it nothing */
 } Backend;
 
 typedef enum EffectKind { EFF_SET, EFF_RESET, EFF_RESET_ALL, EFF_DISCARD_ALL } EffectKind;
@@ -183,6 +184,8 @@ struct Client {
 	bool no_fresh;	     /* the last replica pick found no fresh replica */
 	bool async_commit;   /* the session set synchronous_commit (maybe off) */
 	bool stats_reader;   /* the session read the master's statistics: its reads stay there */
+	bool txn_lost;	     /* its master died inside a transaction: say so at the next unit */
+	char master_error[256]; /* why a new master connection could not be had */
 	usec_t wait_until;   /* a held read stops waiting then (0 = not waiting) */
 	ev_timer wait_timer;
 	List wait_node; /* on the list of reads waiting for the monitor */
@@ -249,6 +252,8 @@ void client_unit_done(Client *cl, const Unit *u, char status);
 /* Re-sends a unit kept by the safety net to the master, in place of the head unit. */
 bool client_rerun_on_master(Client *cl, Unit *u);
 void client_backend_failed_replay(Client *cl, Backend *b);
+/* Forgets the session-state changes of the unit and transaction under way. */
+void client_effects_reset(Client *cl);
 void client_mark_node_down(const Node *node, const char *why);
 void client_note_latency(const Node *node, usec_t us);
 bool client_is_idle(const Client *cl);

@@ -45,6 +45,7 @@ void client_backend_link(Backend *b, Server *sv)
 	sv->link = &b->link;
 	sv->fwd_left = 0;
 	b->skip_left = 0;
+	b->idle_fatal = false;
 	conn_resume_reading(&sv->conn);
 }
 
@@ -117,16 +118,75 @@ static bool rerun_possible(Client *cl)
 	return cl->open_dest < 0;
 }
 
+/*
+ * The master connection died without a word (a crash, kill -9, a network
+ * failure). A session that owes it nothing and whose state can be replayed
+ * keeps its client: the next master unit takes a new connection (on the
+ * new master after a failover). A transaction there is lost: the client is
+ * told at its next statement. Units in flight get an error each, since
+ * their outcome is unknown (never rerun: they may have committed). False
+ * when the client must be closed instead.
+ */
+static bool master_lost_quietly(Client *cl, Backend *b, bool owed, const char *node,
+				const char *why)
+{
+	bool txn = cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_MASTER;
+
+	if (cl->pin_reason || b->skip_left > 0 || cl->open_dest >= 0 || cl->fwd_left > 0)
+		return false;
+	if (owed) {
+		uint8_t buf[512];
+		PgWriter w;
+
+		for (unsigned i = 0; i < cl->qlen; i++)
+			if (client_q_at(cl, i)->dest != DEST_MASTER)
+				return false; /* answers of other servers queued behind: keep it simple */
+		for (unsigned i = 0; i < cl->qlen; i++) {
+			if (client_q_at(cl, i)->kind != UK_CLIENT)
+				continue;
+			pgw_init_static(&w, buf, sizeof(buf));
+			pgw_error(&w, "ERROR", "08006",
+				  "the master connection was lost (%s): the outcome of the statement "
+				  "is unknown",
+				  why);
+			pgw_ready(&w, 'I');
+			if (w.failed || !conn_write(&cl->conn, w.data, w.len))
+				return false;
+		}
+		cl->qlen = 0;
+		cl->barrier = false;
+		client_effects_reset(cl);
+		cl->in_txn = false;
+		cl->txn_error = false;
+		conn_flush(&cl->conn);
+		clog_info(cl, "master %s lost with statements in flight: told the client their outcome "
+			      "is unknown",
+			  node);
+		return true;
+	}
+	if (txn) {
+		cl->txn_lost = true;
+		clog_info(cl, "master %s lost inside a transaction: the client is told at its next "
+			      "statement",
+			  node);
+	} else {
+		clog_info(cl, "master %s lost while idle: its next statement takes a new connection",
+			  node);
+	}
+	return true;
+}
+
 /* The server b of a session is gone. */
 static void backend_lost(Client *cl, Backend *b)
 {
 	Server *sv = b->sv;
 	const char *why = sv->conn.err ? strerror(sv->conn.err) : "server closed the connection";
-	bool told = sv->last_type == PQ_ERROR && sv->fwd_left == 0;
+	bool told = sv->last_type == PQ_ERROR && sv->fwd_left == 0 && !b->idle_fatal;
 	bool owed = owes(cl, b->dest);
 	Unit *h = client_q_head(cl);
 
 	b->sv = NULL;
+	b->idle_fatal = false;
 	sv->link = NULL;
 	if (b->dest == DEST_REPLICA) {
 		client_mark_node_down(sv->node, why);
@@ -152,6 +212,9 @@ static void backend_lost(Client *cl, Backend *b)
 		client_close(cl, "server closed the connection after an error");
 		return;
 	}
+	client_mark_node_down(sv->node, why);
+	if (!told && master_lost_quietly(cl, b, owed, sv->node->name, why))
+		return;
 	client_fatal(cl, "08006", "server connection lost (%s): %s", sv->node->name, why);
 }
 
@@ -318,6 +381,19 @@ static void pump_backend(Client *cl, Backend *b)
 		/* a replica owing nothing has nothing to say to the client (a notice, its FATAL) */
 		drop = (!u && b->dest != DEST_MASTER) ||
 		       (u && (u->kind == UK_REPLAY || u->misroute));
+		if (!u && type == PQ_ERROR && b->dest == DEST_MASTER && total <= avail) {
+			/* the master going away under an idle session: its EOF decides what
+			 * the client sees (see master_lost_quietly), not this FATAL */
+			PgErrorFields ef;
+			if (pgproto_parse_error(p + PG_HDR_LEN, total - PG_HDR_LEN, &ef) &&
+			    ef.severity && strcmp(ef.severity, "FATAL") == 0) {
+				drop = true;
+				b->idle_fatal = true;
+				clog_info(cl, "master %s: %s (%s) while the session was idle",
+					  sv->node->name, ef.message ? ef.message : "FATAL",
+					  ef.sqlstate ? ef.sqlstate : "?");
+			}
+		}
 		if (type == PQ_READY || type == PQ_PARAM_STATUS) {
 			if (total > avail) {
 				need = total;

@@ -19,7 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
-enum { D_SENT, D_WAIT, D_GONE };
+/* dispatch(): sent; held (retried later); the client is gone; answered by pgrelay itself */
+enum { D_SENT, D_WAIT, D_GONE, D_ANSWERED };
 enum { ENS_READY, ENS_WAIT, ENS_FAILED };
 
 static usec_t node_down_until[ROUTER_MAX_NODES];
@@ -183,6 +184,14 @@ static void stale_clear(Backend *b)
 	b->nstale = 0;
 }
 
+void client_effects_reset(Client *cl)
+{
+	effects_clear(&cl->unit_eff);
+	effects_clear(&cl->txn_eff);
+	cl->txn_savepoint = false;
+	prelude_clear(cl);
+}
+
 void client_route_free(Client *cl)
 {
 	wait_clear(cl);
@@ -228,8 +237,8 @@ bool client_is_idle(const Client *cl)
 {
 	const Server *m = cl->bk[DEST_MASTER].sv;
 
-	return cl->state == CL_ACTIVE && m && cl->qlen == 0 && !cl->in_txn && cl->fwd_left == 0 &&
-	       cl->open_dest < 0 && m->fwd_left == 0;
+	return cl->state == CL_ACTIVE && cl->qlen == 0 && !cl->in_txn && cl->fwd_left == 0 &&
+	       cl->open_dest < 0 && (!m || m->fwd_left == 0);
 }
 
 /* ---- classification ------------------------------------------------------------ */
@@ -803,7 +812,8 @@ static int replica_ensure(Client *cl)
 	return ENS_WAIT;
 }
 
-static void replica_ready(PoolWaiter *w, Server *sv)
+/* A session's new server connection (replica, or a master replacing a lost one). */
+static void backend_attached(PoolWaiter *w, Server *sv)
 {
 	Backend *b = container_of(w, Backend, waiter);
 	Client *cl = b->cl;
@@ -815,9 +825,15 @@ static void replica_ready(PoolWaiter *w, Server *sv)
 	b->dealloc_all = false;
 	b->failed = false;
 	stale_clear(b);
-	stmts_clear_presence(cl, 1u << DEST_REPLICA);
-	clog_debug(cl, "replica connection: backend %d on %s", sv->backend_pid, sv->node->name);
+	stmts_clear_presence(cl, (uint8_t)(1u << b->dest));
+	clog_debug(cl, "%s connection: backend %d on %s", router_dest_name(b->dest),
+		   sv->backend_pid, sv->node->name);
 	client_forward(cl);
+}
+
+static void replica_ready(PoolWaiter *w, Server *sv)
+{
+	backend_attached(w, sv);
 }
 
 static void replica_failed(PoolWaiter *w, const ServerError *err)
@@ -844,6 +860,52 @@ void client_backend_failed_replay(Client *cl, Backend *b)
 	b->failed_version = cl->sess.guc_version;
 	clog_info(cl, "replaying session state on replica %s failed: reads go to the master",
 		  b->sv ? b->sv->node->name : "?");
+}
+
+/* ---- a new master connection for a session that lost its own -------------------- */
+
+static int answer_error(Client *cl, const char *sqlstate, const char *msg);
+
+static void master_reconnect_failed(PoolWaiter *w, const ServerError *err)
+{
+	Backend *b = container_of(w, Backend, waiter);
+	Client *cl = b->cl;
+
+	b->acquiring = false;
+	b->node = NULL;
+	snprintf(cl->master_error, sizeof(cl->master_error), "%s", err->message);
+	client_forward(cl);
+}
+
+/* Gets the session a master connection again: D_SENT when it has one now. */
+static int master_ensure(Client *cl)
+{
+	Backend *b = &cl->bk[DEST_MASTER];
+	const Node *m = topology_master();
+
+	if (b->sv)
+		return D_SENT;
+	if (b->acquiring)
+		return D_WAIT;
+	if (cl->master_error[0]) {
+		char msg[sizeof(cl->master_error) + 64];
+		snprintf(msg, sizeof(msg), "cannot connect to the master: %s", cl->master_error);
+		cl->master_error[0] = '\0';
+		return answer_error(cl, "08006", msg) == D_SENT ? D_ANSWERED : D_WAIT;
+	}
+	if (!m)
+		return answer_error(cl, "57P03", "no master node is available") == D_SENT
+			       ? D_ANSWERED
+			       : D_WAIT;
+	b->node = m;
+	b->waiter.ready = backend_attached;
+	b->waiter.failed = master_reconnect_failed;
+	b->acquiring = true;
+	clog_debug(cl, "getting a new connection to the master %s", m->name);
+	pool_request(pool_get(m, cl->backend_db, cl->backend_user, cl->pool_size), &b->waiter);
+	if (b->sv)
+		return D_SENT;
+	return D_WAIT; /* ready or failed later (or already: failed() set master_error) */
 }
 
 /* ---- sending ------------------------------------------------------------------ */
@@ -1380,6 +1442,16 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 			return D_WAIT; /* until the replica has answered what it was sent */
 		move = true;
 	}
+	if (cl->txn_lost && !cl->qlen) {
+		/* its master died inside the transaction (see master_lost_quietly) */
+		cl->txn_lost = false;
+		cl->in_txn = false;
+		cl->txn_error = false;
+		client_effects_reset(cl);
+		return answer_error(cl, "08006",
+				    "the transaction was lost: the connection to the master failed "
+				    "(nothing of it was committed)");
+	}
 	if (!move)
 		replica_release_stale(cl);
 	for (int attempt = 0; attempt < 4; attempt++) {
@@ -1445,7 +1517,14 @@ decided:
 		return D_WAIT;
 	net = dec.dest == DEST_REPLICA && !txn && !starts && !open;
 	b = &cl->bk[dec.dest];
-	if (!b->sv) {
+	if (!b->sv && dec.dest == DEST_MASTER) {
+		/* the session lost its master connection while idle: take a new one */
+		int r = master_ensure(cl);
+		if (r == D_ANSWERED)
+			return D_SENT;
+		if (r != D_SENT)
+			return r;
+	} else if (!b->sv) {
 		/* a transaction's replica went away under it */
 		client_fatal(cl, "08006", "server connection for the transaction was lost");
 		return D_GONE;
@@ -1850,10 +1929,9 @@ static void forward_some(Client *cl)
 			break;
 		}
 		default:
-			/* not a frontend message PostgreSQL knows: let the master say so */
-			if (!forward_plain(cl, DEST_MASTER, p, total, avail))
-				return;
-			break;
+			/* not a frontend message PostgreSQL knows: say so as the server would */
+			client_fatal(cl, "08P01", "invalid frontend message type %d", type);
+			return;
 		}
 	}
 }

@@ -3,9 +3,12 @@
  * through inih with a line-counting reader, the key table for [pgrelay]
  * (parsing, defaults, range checks and SHOW CONFIG formatting), the
  * read_only_functions / write_functions list parser and config_func_listed(),
- * the [node.NAME], [databases] and [users] sections, whole-file validation
- * with "FILE:LINE: key 'KEY': ..." messages, the read-your-writes mode
- * resolver config_ryw_mode(), and the auth file (userlist) parser.
+ * the failover keys (commands with %-placeholders checked here), the
+ * [node.NAME] sections (with their failover keys: priority, promote,
+ * replication_slot), [databases] and [users], whole-file validation with
+ * "FILE:LINE: key 'KEY': ..." messages, relative auth_file / state_file
+ * resolution, the read-your-writes mode resolver config_ryw_mode(), and the
+ * auth file (userlist) parser.
  *
  * Parsing is pure: the only I/O is reading the named file into memory once.
  */
@@ -479,6 +482,7 @@ typedef enum KeyType {
 	KT_LOGLEVEL, /* LogLevel via log_level_parse() */
 	KT_BOOL,     /* bool: on/off, true/false, yes/no, 1/0 */
 	KT_FUNCS,    /* char[cap] text + a parsed CfgFunc list (see funcs_parse()) */
+	KT_COMMAND,  /* char[cap], a shell command whose %X placeholders are in names[] */
 } KeyType;
 
 typedef struct CfgKey {
@@ -486,10 +490,10 @@ typedef struct CfgKey {
 	const char *name;
 	KeyType type;
 	int64_t min, max;
-	const char *def; /* applied through the same parser as file values */
-	size_t offset;	 /* of the field in Config */
-	size_t cap;	 /* KT_STRING: buffer size */
-	const char *const *names;
+	const char *def;	  /* applied through the same parser as file values */
+	size_t offset;		  /* of the field in Config */
+	size_t cap;		  /* KT_STRING: buffer size */
+	const char *const *names; /* KT_ENUM, KT_LOGLEVEL: values; KT_COMMAND: placeholders */
 	size_t nnames;
 	size_t nfuncs_offset, funcs_offset; /* KT_FUNCS: the count and the CfgFunc array */
 } CfgKey;
@@ -531,6 +535,10 @@ static const char *const ryw_names[] = {
     [RYW_GLOBAL] = "global",
 };
 _Static_assert(ARRAY_SIZE(ryw_names) == RYW_GLOBAL + 1, "update ryw_names");
+
+/* The placeholders of promote_command and follow_command; "%%" is always a literal '%'. */
+static const char *const promote_placeholders[] = {"%n", "%h", "%p"};
+static const char *const follow_placeholders[] = {"%n", "%h", "%p", "%N", "%H", "%P"};
 
 static const char *const bool_true_names[] = {"on", "true", "yes", "1"};
 static const char *const bool_false_names[] = {"off", "false", "no", "0"};
@@ -577,6 +585,12 @@ _Static_assert(sizeof(LogLevel) == sizeof(int), "LogLevel must be int-sized");
 #define K_BOOL(n, d)                                                                               \
 	{                                                                                          \
 		"pgrelay", #n, KT_BOOL, 0, 0, d, FIELD(n, bool), 0, NULL, 0, 0, 0                  \
+	}
+/* a shell command; ph: its placeholders ("%n", ...) */
+#define K_CMD(n, ph)                                                                               \
+	{                                                                                          \
+		"pgrelay", #n, KT_COMMAND, 0, 0, "", FIELD(n, char *), sizeof(((Config *)0)->n),   \
+		    ph, ARRAY_SIZE(ph), 0, 0                                                       \
 	}
 /* text: the key's char[] field; n, list: the parsed CfgFunc count and array */
 #define K_FUNCS(text, n, list)                                                                     \
@@ -625,6 +639,20 @@ static const CfgKey cfg_keys[] = {
     K_DUR(no_fresh_replica_timeout, USEC_PER_MS, SEC(3600), "1"),
     K_ENUM(read_your_writes, ryw_names, "session"),
     K_DUR(read_your_writes_wait, 0, SEC(60), "0.05"),
+    /* failover */
+    K_BOOL(failover, "on"),
+    K_INT(failover_after, 1, 100, "3"),
+    K_DUR(failover_timeout, SEC(1), SEC(3600), "30"),
+    K_SIZE64(max_failover_lag, 0, 1 * TB, "16MB"),
+    K_DUR(write_wait_timeout, 0, SEC(3600), "30"),
+    K_STR(promote_user, ""),
+    K_STR(promote_password, ""),
+    K_CMD(promote_command, promote_placeholders),
+    K_CMD(follow_command, follow_placeholders),
+    K_STR(state_file, ""),
+    K_BOOL(fence_old_master, "on"),
+    K_STR(replication_user, ""),
+    K_STR(replication_password, ""),
 };
 #define NKEYS ARRAY_SIZE(cfg_keys)
 
@@ -721,6 +749,32 @@ static bool key_parse_funcs(const CfgKey *k, Config *cfg, const char *value, cha
 }
 
 /*
+ * KT_COMMAND: every '%' of value starts one of k's placeholders or "%%".
+ * Nothing is substituted here; that happens when the command is run.
+ */
+static bool command_check(const CfgKey *k, const char *value, char *why, size_t whylen)
+{
+	char choices[128];
+
+	for (const char *s = strchr(value, '%'); s; s = strchr(s, '%')) {
+		bool known = s[1] == '%';
+
+		for (size_t i = 0; i < k->nnames && !known; i++)
+			known = s[1] != '\0' && s[1] == k->names[i][1];
+		if (!known) {
+			format_choices(k->names, k->nnames, choices, sizeof(choices));
+			snprintf(
+			    why, whylen,
+			    "expected the placeholders %s (or %%%% for a literal %%), got '%.2s'",
+			    choices, s);
+			return false;
+		}
+		s += 2;
+	}
+	return true;
+}
+
+/*
  * Parses value for key k into cfg. On failure writes "expected ..., got
  * '...'" to why and leaves cfg unchanged.
  */
@@ -766,7 +820,8 @@ static bool key_parse(const CfgKey *k, Config *cfg, const char *value, char *why
 		}
 		*(usec_t *)key_field(k, cfg) = v;
 		return true;
-	case KT_STRING: {
+	case KT_STRING:
+	case KT_COMMAND: {
 		size_t n = strlen(value);
 
 		if (k->min > 0 && (n < (size_t)k->min || n >= k->cap)) {
@@ -779,6 +834,8 @@ static bool key_parse(const CfgKey *k, Config *cfg, const char *value, char *why
 				 k->cap - 1, n);
 			return false;
 		}
+		if (k->type == KT_COMMAND && !command_check(k, value, why, whylen))
+			return false;
 		memcpy(key_field(k, cfg), value, n + 1);
 		return true;
 	}
@@ -851,6 +908,7 @@ static void key_format(const CfgKey *k, const Config *cfg, char *buf, size_t len
 		format_duration(*(const usec_t *)f, buf, len);
 		break;
 	case KT_STRING:
+	case KT_COMMAND:
 	case KT_FUNCS:
 		snprintf(buf, len, "%s", (const char *)f);
 		break;
@@ -912,8 +970,18 @@ bool config_key_at(const Config *cfg, size_t i, const char **section, const char
 typedef enum SectionKind { SEC_NONE, SEC_PGRELAY, SEC_NODE, SEC_DATABASES, SEC_USERS } SectionKind;
 
 /* host and port (the keys before NODE_ROLE) are required */
-enum { NODE_HOST, NODE_PORT, NODE_ROLE, NODE_WEIGHT, NODE__NKEYS };
-static const char *const node_key_names[NODE__NKEYS] = {"host", "port", "role", "weight"};
+enum {
+	NODE_HOST,
+	NODE_PORT,
+	NODE_ROLE,
+	NODE_WEIGHT,
+	NODE_PRIORITY,
+	NODE_PROMOTE,
+	NODE_SLOT,
+	NODE__NKEYS
+};
+static const char *const node_key_names[NODE__NKEYS] = {
+    "host", "port", "role", "weight", "priority", "promote", "replication_slot"};
 
 typedef struct Parser {
 	Config *cfg;
@@ -1006,6 +1074,7 @@ static bool parser_begin_section(Parser *p, const char *sec)
 	strcpy(node->name, sec + 5); /* length checked by node_name_valid() */
 	node->role = ROLE_REPLICA;
 	node->line = p->lineno;
+	node->priority = 100;
 	p->kind = SEC_NODE;
 	p->node = node;
 	return true;
@@ -1105,6 +1174,20 @@ static int handle_global(Parser *p, const char *name, const char *value)
 	return 1;
 }
 
+/* A physical replication slot name as PostgreSQL accepts it: [a-z0-9_]{1,63}. */
+static bool slot_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= PG_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') && *s != '_')
+			return false;
+	}
+	return true;
+}
+
 static int handle_node(Parser *p, const char *name, const char *value)
 {
 	CfgNode *node = p->node;
@@ -1165,6 +1248,32 @@ static int handle_node(Parser *p, const char *name, const char *value)
 			    p, p->lineno,
 			    "key 'weight': expected an integer from 0 to 1000, got '%s'", value);
 		node->weight = (int)v;
+		break;
+	case NODE_PRIORITY:
+		if (!parse_int64(value, &v) || v < 0 || v > 1000)
+			return parser_fail(
+			    p, p->lineno,
+			    "key 'priority': expected an integer from 0 to 1000, got '%s'", value);
+		node->priority = (int)v;
+		break;
+	case NODE_PROMOTE:
+		if (strcasecmp(value, "auto") == 0)
+			node->never_promote = false;
+		else if (strcasecmp(value, "never") == 0)
+			node->never_promote = true;
+		else
+			return parser_fail(
+			    p, p->lineno, "key 'promote': expected auto or never, got '%s'", value);
+		break;
+	case NODE_SLOT:
+		if (value[0] == '\0') /* none */
+			break;
+		if (!slot_name_valid(value))
+			return parser_fail(p, p->lineno,
+					   "key 'replication_slot': expected 1 to %d lower-case "
+					   "letters, digits or '_' (empty = none), got '%s'",
+					   PG_NAME_MAX - 1, value);
+		strcpy(node->replication_slot, value); /* length checked above */
 		break;
 	}
 	return 1;
@@ -1495,11 +1604,51 @@ static bool parser_check_func_lists(Parser *p)
 	return true;
 }
 
-/* Checks that need the whole file; the relative auth_file is resolved here. */
+/*
+ * Makes the path in the [pgrelay] key `key` (a char[PATH_KEY_MAX] field of
+ * the Config), when relative, relative to the directory of the
+ * configuration file. A file name without a directory leaves it as it is.
+ */
+#define PATH_KEY_MAX 1024
+_Static_assert(sizeof(((Config *)0)->auth_file) == PATH_KEY_MAX, "update PATH_KEY_MAX");
+_Static_assert(sizeof(((Config *)0)->state_file) == PATH_KEY_MAX, "update PATH_KEY_MAX");
+
+static bool parser_resolve_path(Parser *p, const char *key)
+{
+	size_t i = key_index(key);
+	char *value = key_field(&cfg_keys[i], p->cfg);
+	const char *slash = strrchr(p->name, '/');
+	char path[PATH_KEY_MAX];
+	int dirlen, r;
+
+	if (value[0] == '\0' || value[0] == '/' || !slash)
+		return true;
+	dirlen = slash == p->name ? 0 : (int)(slash - p->name);
+	r = snprintf(path, sizeof(path), "%.*s/%s", dirlen, p->name, value);
+	if (r < 0 || (size_t)r >= sizeof(path))
+		return parser_fail(p, p->key_line[i],
+				   "key '%s': longer than %zu characters once made relative to "
+				   "%.*s",
+				   key, sizeof(path) - 1, dirlen ? dirlen : 1,
+				   dirlen ? p->name : "/");
+	memcpy(value, path, (size_t)r + 1);
+	return true;
+}
+
+/* Whether failover could ever promote a node: a replica without promote = never. */
+static bool failover_has_candidate(const Config *cfg)
+{
+	for (size_t i = 0; i < cfg->nnodes; i++) {
+		if (cfg->nodes[i].role == ROLE_REPLICA && !cfg->nodes[i].never_promote)
+			return true;
+	}
+	return false;
+}
+
+/* Checks that need the whole file; relative auth_file and state_file are resolved here. */
 static bool parser_finish(Parser *p)
 {
 	Config *cfg = p->cfg;
-	size_t auth_file_key = key_index("auth_file");
 
 	for (size_t i = 0; i < cfg->nnodes; i++) {
 		CfgNode *node = &cfg->nodes[i];
@@ -1518,6 +1667,27 @@ static bool parser_finish(Parser *p)
 		return parser_fail(p, 0, "no [node.NAME] section: at least one node is required");
 	if (!config_master(cfg))
 		return parser_fail(p, 0, "no node has role = master");
+	/*
+	 * The replicas all stream from the master at once, so no two may share
+	 * a slot. The master may share one with a replica (two nodes that take
+	 * turns, configured alike): only one of them streams at a time.
+	 */
+	for (size_t j = 1; j < cfg->nnodes; j++) {
+		const CfgNode *b = &cfg->nodes[j];
+
+		for (size_t i = 0; i < j && b->role == ROLE_REPLICA && b->replication_slot[0];
+		     i++) {
+			const CfgNode *a = &cfg->nodes[i];
+
+			if (a->role == ROLE_REPLICA &&
+			    strcmp(a->replication_slot, b->replication_slot) == 0)
+				return parser_fail(p, p->node_key_line[j][NODE_SLOT],
+						   "key 'replication_slot': slot '%s' is already "
+						   "used by replica '%s'; replicas streaming from "
+						   "one master need a slot each",
+						   b->replication_slot, a->name);
+		}
+	}
 	/* without it no replica could ever be shown to be fresh enough for a read */
 	if (cfg->route_reads && cfg->monitor_user[0] == '\0') {
 		for (size_t i = 0; i < cfg->nnodes; i++) {
@@ -1530,29 +1700,21 @@ static bool parser_finish(Parser *p)
 		}
 	}
 
+	/*
+	 * pg_promote() and repointing the replicas need a login; with every
+	 * replica marked promote = never there is nothing to promote.
+	 */
+	if (cfg->failover && cfg->promote_user[0] == '\0' && cfg->monitor_user[0] == '\0' &&
+	    failover_has_candidate(cfg))
+		return parser_fail(p, 0,
+				   "key 'promote_user': required when failover = on and a replica "
+				   "is configured (set it or monitor_user)");
+
 	if (!parser_check_func_lists(p))
 		return false;
 	if (cfg->auth_type != AUTH_TRUST && cfg->auth_file[0] == '\0')
 		return parser_fail(p, 0, "key 'auth_file': required when auth_type is not trust");
-	if (cfg->auth_file[0] != '\0' && cfg->auth_file[0] != '/') {
-		const char *slash = strrchr(p->name, '/');
-
-		if (slash) {
-			char path[sizeof(cfg->auth_file)];
-			int dirlen = slash == p->name ? 0 : (int)(slash - p->name);
-			int r = snprintf(path, sizeof(path), "%.*s/%s", dirlen, p->name,
-					 cfg->auth_file);
-
-			if (r < 0 || (size_t)r >= sizeof(path))
-				return parser_fail(p, p->key_line[auth_file_key],
-						   "key 'auth_file': longer than %zu characters "
-						   "once made relative to %.*s",
-						   sizeof(path) - 1, dirlen ? dirlen : 1,
-						   dirlen ? p->name : "/");
-			memcpy(cfg->auth_file, path, (size_t)r + 1);
-		}
-	}
-	return true;
+	return parser_resolve_path(p, "auth_file") && parser_resolve_path(p, "state_file");
 }
 
 static Config *config_parse(const char *name, const char *text, size_t len, char *err,

@@ -46,6 +46,11 @@ typedef struct CfgNode {
 	NodeRole role;
 	int weight; /* 0..1000, share of reads; default: replica 1, master 0 (serves no reads) */
 	int line;   /* where the section starts, for messages */
+	/* failover */
+	int priority;			    /* 0..1000, default 100: higher is promoted first
+					       among equally advanced candidates */
+	bool never_promote;		    /* promote = never; allowed on the master too */
+	char replication_slot[PG_NAME_MAX]; /* slot used when streaming; "" = none */
 } CfgNode;
 
 /* One entry of read_only_functions / write_functions. */
@@ -116,6 +121,23 @@ typedef struct Config {
 	usec_t no_fresh_replica_timeout;  /* NOFRESH_WAIT: how long a read waits */
 	int read_your_writes;		  /* a RywMode; config_ryw_mode() applies overrides */
 	usec_t read_your_writes_wait;	  /* a read's wait for its watermark */
+
+	/* [pgrelay]: failover */
+	bool failover;			/* promote a replica when the master fails */
+	int failover_after;		/* failed master health checks in a row before failover */
+	usec_t failover_timeout;	/* each step (promote, wait for the role, repoint) */
+	uint64_t max_failover_lag;	/* bytes a candidate may be behind; 0 = no limit */
+	usec_t write_wait_timeout;	/* a write's wait for a usable master; 0 = fail at once */
+	char promote_user[PG_NAME_MAX]; /* pg_promote(), ALTER SYSTEM; "" = monitor_user */
+	char promote_password[256];	/* of promote_user ("" = none); unused when
+					   promote_user is "" (monitor_password then) */
+	char promote_command[1024];	/* "" = pg_promote(); %n %h %p, %% = '%' */
+	char follow_command[1024];	/* "" = ALTER SYSTEM SET primary_conninfo; %n %h %p of
+					   the replica, %N %H %P of the new master, %% = '%' */
+	char state_file[1024];		/* resolved like auth_file; "" = none */
+	bool fence_old_master;		/* make a returning old master read-only */
+	char replication_user[PG_NAME_MAX]; /* in a rewritten primary_conninfo; "" = keep */
+	char replication_password[256];	    /* likewise */
 
 	/* [node.NAME] sections */
 	size_t nnodes;

@@ -33,8 +33,8 @@ expect_bad() {
 n=$(with_line "$TMP/unknown.ini" '^\[pgrelay\]' "it_bogus_key = 1")
 expect_bad "$TMP/unknown.ini" "$n" it_bogus_key "unknown key in [pgrelay]"
 
-n=$(with_line "$TMP/unknown-node.ini" '^\[node\.n1\]' "priority = 3")
-expect_bad "$TMP/unknown-node.ini" "$n" priority "unknown key in a node section"
+n=$(with_line "$TMP/unknown-node.ini" '^\[node\.n1\]' "prio = 3")
+expect_bad "$TMP/unknown-node.ini" "$n" prio "unknown key in a node section"
 
 n=$(with_line "$TMP/badvalue.ini" '^\[pgrelay\]' "pool_size = lots")
 expect_bad "$TMP/badvalue.ini" "$n" pool_size "bad pool_size value"

@@ -1,12 +1,13 @@
 /*
  * test_config.c - unit tests for the configuration loader and the auth file
  * parser (proxy/config.c): a full file, defaults, every key type's good and
- * bad values (the monitor, lag and read-your-writes keys too), sections,
- * nodes (weights by role), [databases] mappings, the [users] section,
- * config_ryw_mode() precedence, the monitor_user requirement, the
+ * bad values (the monitor, lag, read-your-writes and failover keys too),
+ * sections, nodes (weights by role; priority, promote, replication_slot),
+ * [databases] mappings, the [users] section, config_ryw_mode() precedence,
+ * the monitor_user and promote_user requirements, the
  * read_only_functions / write_functions lists and config_func_listed(),
- * exact error messages with line numbers, relative auth_file resolution and
- * userlist parsing.
+ * exact error messages with line numbers, relative auth_file and
+ * state_file resolution and userlist parsing.
  */
 #include "config.h"
 #include "balance.h" /* BalancePolicy values behind Config.load_balance */
@@ -144,28 +145,47 @@ static const char full_text[] =
     "no_fresh_replica_timeout = 0.25\n"					       /* 34 */
     "read_your_writes = global\n"					       /* 35 */
     "read_your_writes_wait = 0.1\n"					       /* 36 */
-    "\n"								       /* 37 */
-    "[node.primary]\n"							       /* 38 */
-    "host = 10.1.0.1\n"							       /* 39 */
-    "port = 5432\n"							       /* 40 */
-    "role = master\n"							       /* 41 */
-    "weight = 2\n"							       /* 42 */
-    "[node.replica-1]\n"						       /* 43 */
-    "host = db-replica.example\n"					       /* 44 */
-    "port = 5433\n"							       /* 45 */
-    "weight = 0\n"							       /* 46 */
-    "role = replica\n"							       /* 47 */
-    "[node.r_2]\n"							       /* 48 */
-    "port = 5434\n"							       /* 49 */
-    "host = ::1\n"							       /* 50 */
-    "[databases]\n"							       /* 51 */
-    "app = dbname=app_prod user=app password=s3cret pool_size=5\n"	       /* 52 */
-    "quoted = user='my user' password='it''s a secret' read_your_writes=off\n" /* 53 */
-    "empty =\n"								       /* 54 */
-    "* = dbname=fallback read_your_writes=SESSION\n"			       /* 55 */
-    "[users]\n"								       /* 56 */
-    "alice = read_your_writes=off\n"					       /* 57 */
-    "bob =\n";								       /* 58 */
+    "failover = off\n"							       /* 37 */
+    "failover_after = 5\n"						       /* 38 */
+    "failover_timeout = 12.5\n"						       /* 39 */
+    "max_failover_lag = 64MB\n"						       /* 40 */
+    "write_wait_timeout = 0\n"						       /* 41 */
+    "promote_user = pgrelay_admin\n"					       /* 42 */
+    "promote_password = admin secret\n"					       /* 43 */
+    "promote_command = /usr/local/bin/promote %n %h:%p 100%%\n"		       /* 44 */
+    "follow_command = follow.sh %n %h %p %N %H %P\n"			       /* 45 */
+    "state_file = pgrelay.state\n"					       /* 46 */
+    "fence_old_master = no\n"						       /* 47 */
+    "replication_user = replicator\n"					       /* 48 */
+    "replication_password = repl pw\n"					       /* 49 */
+    "\n"								       /* 50 */
+    "[node.primary]\n"							       /* 51 */
+    "host = 10.1.0.1\n"							       /* 52 */
+    "port = 5432\n"							       /* 53 */
+    "role = master\n"							       /* 54 */
+    "weight = 2\n"							       /* 55 */
+    "promote = never\n"							       /* 56 */
+    "replication_slot = primary_slot\n"					       /* 57 */
+    "[node.replica-1]\n"						       /* 58 */
+    "host = db-replica.example\n"					       /* 59 */
+    "port = 5433\n"							       /* 60 */
+    "weight = 0\n"							       /* 61 */
+    "role = replica\n"							       /* 62 */
+    "priority = 250\n"							       /* 63 */
+    "promote = AUTO\n"							       /* 64 */
+    "replication_slot = replica_1\n"					       /* 65 */
+    "[node.r_2]\n"							       /* 66 */
+    "port = 5434\n"							       /* 67 */
+    "host = ::1\n"							       /* 68 */
+    "priority = 0\n"							       /* 69 */
+    "[databases]\n"							       /* 70 */
+    "app = dbname=app_prod user=app password=s3cret pool_size=5\n"	       /* 71 */
+    "quoted = user='my user' password='it''s a secret' read_your_writes=off\n" /* 72 */
+    "empty =\n"								       /* 73 */
+    "* = dbname=fallback read_your_writes=SESSION\n"			       /* 74 */
+    "[users]\n"								       /* 75 */
+    "alice = read_your_writes=off\n"					       /* 76 */
+    "bob =\n";								       /* 77 */
 
 Test(config, full_file)
 {
@@ -221,25 +241,47 @@ Test(config, full_file)
 	cr_expect_eq(cfg->no_fresh_replica_timeout, 250000);
 	cr_expect_eq(cfg->read_your_writes, RYW_GLOBAL);
 	cr_expect_eq(cfg->read_your_writes_wait, 100000);
+	cr_expect_not(cfg->failover);
+	cr_expect_eq(cfg->failover_after, 5);
+	cr_expect_eq(cfg->failover_timeout, 12500000);
+	cr_expect_eq(cfg->max_failover_lag, UINT64_C(64) << 20);
+	cr_expect_eq(cfg->write_wait_timeout, 0);
+	cr_expect_str_eq(cfg->promote_user, "pgrelay_admin");
+	cr_expect_str_eq(cfg->promote_password, "admin secret");
+	cr_expect_str_eq(cfg->promote_command, "/usr/local/bin/promote %n %h:%p 100%%");
+	cr_expect_str_eq(cfg->follow_command, "follow.sh %n %h %p %N %H %P");
+	cr_expect_str_eq(cfg->state_file, "pgrelay.state", "no directory in the name test.ini");
+	cr_expect_not(cfg->fence_old_master);
+	cr_expect_str_eq(cfg->replication_user, "replicator");
+	cr_expect_str_eq(cfg->replication_password, "repl pw");
 
 	cr_assert_eq(cfg->nnodes, 3);
 	cr_expect_str_eq(cfg->nodes[0].name, "primary");
 	cr_expect_str_eq(cfg->nodes[0].host, "10.1.0.1");
 	cr_expect_eq(cfg->nodes[0].port, 5432);
 	cr_expect_eq(cfg->nodes[0].role, ROLE_MASTER);
-	cr_expect_eq(cfg->nodes[0].line, 38);
+	cr_expect_eq(cfg->nodes[0].line, 51);
 	cr_expect_eq(cfg->nodes[0].weight, 2, "a master with a weight serves reads");
+	cr_expect_eq(cfg->nodes[0].priority, 100);
+	cr_expect(cfg->nodes[0].never_promote, "promote = never is allowed on the master");
+	cr_expect_str_eq(cfg->nodes[0].replication_slot, "primary_slot");
 	cr_expect_str_eq(cfg->nodes[1].name, "replica-1");
 	cr_expect_str_eq(cfg->nodes[1].host, "db-replica.example");
 	cr_expect_eq(cfg->nodes[1].port, 5433);
 	cr_expect_eq(cfg->nodes[1].role, ROLE_REPLICA);
-	cr_expect_eq(cfg->nodes[1].line, 43);
+	cr_expect_eq(cfg->nodes[1].line, 58);
 	cr_expect_eq(cfg->nodes[1].weight, 0);
+	cr_expect_eq(cfg->nodes[1].priority, 250);
+	cr_expect_not(cfg->nodes[1].never_promote);
+	cr_expect_str_eq(cfg->nodes[1].replication_slot, "replica_1");
 	cr_expect_str_eq(cfg->nodes[2].name, "r_2");
 	cr_expect_str_eq(cfg->nodes[2].host, "::1");
 	cr_expect_eq(cfg->nodes[2].port, 5434);
 	cr_expect_eq(cfg->nodes[2].role, ROLE_REPLICA, "role defaults to replica");
 	cr_expect_eq(cfg->nodes[2].weight, 1, "a replica's weight defaults to 1");
+	cr_expect_eq(cfg->nodes[2].priority, 0);
+	cr_expect_not(cfg->nodes[2].never_promote, "promote defaults to auto");
+	cr_expect_str_eq(cfg->nodes[2].replication_slot, "", "no slot by default");
 	cr_expect_eq(config_master(cfg), &cfg->nodes[0]);
 
 	cr_assert_eq(cfg->ndatabases, 4);
@@ -320,6 +362,19 @@ Test(config, full_file_key_at)
 	    {"no_fresh_replica_timeout", "0.25"},
 	    {"read_your_writes", "global"},
 	    {"read_your_writes_wait", "0.1"},
+	    {"failover", "off"},
+	    {"failover_after", "5"},
+	    {"failover_timeout", "12.5"},
+	    {"max_failover_lag", "67108864"},
+	    {"write_wait_timeout", "0"},
+	    {"promote_user", "pgrelay_admin"},
+	    {"promote_password", "admin secret"},
+	    {"promote_command", "/usr/local/bin/promote %n %h:%p 100%%"},
+	    {"follow_command", "follow.sh %n %h %p %N %H %P"},
+	    {"state_file", "pgrelay.state"},
+	    {"fence_old_master", "off"},
+	    {"replication_user", "replicator"},
+	    {"replication_password", "repl pw"},
 	};
 	Config *cfg = expect_load("full", full_text);
 	const char *sec, *name;
@@ -398,6 +453,19 @@ Test(config, defaults)
 	    {"no_fresh_replica_timeout", "1"},
 	    {"read_your_writes", "session"},
 	    {"read_your_writes_wait", "0.05"},
+	    {"failover", "on"},
+	    {"failover_after", "3"},
+	    {"failover_timeout", "30"},
+	    {"max_failover_lag", "16777216"},
+	    {"write_wait_timeout", "30"},
+	    {"promote_user", ""},
+	    {"promote_password", ""},
+	    {"promote_command", ""},
+	    {"follow_command", ""},
+	    {"state_file", ""},
+	    {"fence_old_master", "on"},
+	    {"replication_user", ""},
+	    {"replication_password", ""},
 	};
 	Config *cfg = expect_load("defaults", HEAD NODE0);
 	char value[256];
@@ -437,7 +505,23 @@ Test(config, defaults)
 	cr_expect_eq(cfg->no_fresh_replica_timeout, 1 * USEC_PER_SEC);
 	cr_expect_eq(cfg->read_your_writes, RYW_SESSION);
 	cr_expect_eq(cfg->read_your_writes_wait, 50000);
+	cr_expect(cfg->failover);
+	cr_expect_eq(cfg->failover_after, 3);
+	cr_expect_eq(cfg->failover_timeout, 30 * USEC_PER_SEC);
+	cr_expect_eq(cfg->max_failover_lag, UINT64_C(16) * 1024 * 1024);
+	cr_expect_eq(cfg->write_wait_timeout, 30 * USEC_PER_SEC);
+	cr_expect_str_eq(cfg->promote_user, "");
+	cr_expect_str_eq(cfg->promote_password, "");
+	cr_expect_str_eq(cfg->promote_command, "");
+	cr_expect_str_eq(cfg->follow_command, "");
+	cr_expect_str_eq(cfg->state_file, "");
+	cr_expect(cfg->fence_old_master);
+	cr_expect_str_eq(cfg->replication_user, "");
+	cr_expect_str_eq(cfg->replication_password, "");
 	cr_expect_eq(cfg->nodes[0].weight, 0, "the master serves no reads by default");
+	cr_expect_eq(cfg->nodes[0].priority, 100);
+	cr_expect_not(cfg->nodes[0].never_promote);
+	cr_expect_str_eq(cfg->nodes[0].replication_slot, "");
 	cr_expect_eq(cfg->ndatabases, 0);
 	cr_expect_null(config_find_database(cfg, "app"));
 	cr_expect_eq(cfg->nusers, 0);
@@ -467,6 +551,10 @@ Test(config, key_at_without_config)
 			cr_expect_str_eq(value, "16MB");
 		if (strcmp(name, "read_your_writes_wait") == 0)
 			cr_expect_str_eq(value, "0.05");
+		if (strcmp(name, "max_failover_lag") == 0)
+			cr_expect_str_eq(value, "16MB");
+		if (strcmp(name, "failover_timeout") == 0)
+			cr_expect_str_eq(value, "30");
 	}
 	cr_expect(found);
 }
@@ -502,7 +590,7 @@ Test(config, example_file_matches_defaults)
 		}
 	}
 	fclose(f);
-	cr_expect_eq(checked, 33, "every [pgrelay] key is in proxy.ini.example");
+	cr_expect_eq(checked, 46, "every [pgrelay] key is in proxy.ini.example");
 }
 
 /* ---- good and bad values for every key type ---------------------------------- */
@@ -606,6 +694,41 @@ static const ValueCase good_values[] = {
     {"read_your_writes_wait", "0", "0"},
     {"read_your_writes_wait", "0.000001", "0.000001"},
     {"read_your_writes_wait", "60", "60"},
+    /* failover */
+    {"failover", "off", "off"},
+    {"failover", "Yes", "on"},
+    {"failover", "0", "off"},
+    {"failover_after", "1", "1"},
+    {"failover_after", "100", "100"},
+    {"failover_timeout", "1", "1"},
+    {"failover_timeout", "2.5", "2.5"},
+    {"failover_timeout", "3600", "3600"},
+    {"max_failover_lag", "0", "0"},
+    {"max_failover_lag", "512 kB", "524288"},
+    {"max_failover_lag", "1tb", "1099511627776"},
+    {"max_failover_lag", "1099511627776", "1099511627776"},
+    {"write_wait_timeout", "0", "0"},
+    {"write_wait_timeout", "0.000001", "0.000001"},
+    {"write_wait_timeout", "3600", "3600"},
+    {"promote_user", "admin", "admin"},
+    {"promote_user", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+    {"promote_password", "pass word", "pass word"},
+    {"promote_command", "", ""},
+    {"promote_command", "pg_ctl promote -D /srv/%n", "pg_ctl promote -D /srv/%n"},
+    {"promote_command", "ssh %h promote --port=%p", "ssh %h promote --port=%p"},
+    {"promote_command", "echo 100%% %n%h%p%%", "echo 100%% %n%h%p%%"},
+    {"promote_command", "no placeholders at all", "no placeholders at all"},
+    {"follow_command", "", ""},
+    {"follow_command", "follow %n %h %p %N %H %P", "follow %n %h %p %N %H %P"},
+    {"follow_command", "%%N %%%N", "%%N %%%N"},
+    {"state_file", "/var/lib/pgrelay/state", "/var/lib/pgrelay/state"},
+    {"state_file", "pgrelay.state", "pgrelay.state"},
+    {"state_file", "", ""},
+    {"fence_old_master", "off", "off"},
+    {"fence_old_master", "TRUE", "on"},
+    {"replication_user", "replicator", "replicator"},
+    {"replication_password", "it's secret", "it's secret"},
 };
 
 Test(config, good_values)
@@ -646,6 +769,10 @@ Test(config, good_values)
 #define E_NFTO "expected a duration in seconds from 0.001 to 3600, got "
 #define E_RYW "expected off, session or global, got "
 #define E_RYWW "expected a duration in seconds from 0 to 60, got "
+#define E_FOTO "expected a duration in seconds from 1 to 3600, got "
+#define E_WWT "expected a duration in seconds from 0 to 3600, got "
+#define E_PCMD "expected the placeholders %n, %h or %p (or %% for a literal %), got "
+#define E_FCMD "expected the placeholders %n, %h, %p, %N, %H or %P (or %% for a literal %), got "
 #define E_FEMPTY "expected a comma-separated list of function names, got an empty entry in "
 #define E_FBAD                                                                                     \
 	"': expected name or schema.name, each of letters, digits, _ and $ (not starting with a "  \
@@ -826,6 +953,46 @@ static const ValueCase bad_values[] = {
     {"read_your_writes_wait", "-0.1", E_RYWW "'-0.1'"},
     {"read_your_writes_wait", "0.0000001", E_RYWW "'0.0000001'"},
     {"read_your_writes_wait", "x", E_RYWW "'x'"},
+    /* failover */
+    {"failover", "", E_BOOL "''"},
+    {"failover", "auto", E_BOOL "'auto'"},
+    {"failover", "2", E_BOOL "'2'"},
+    {"failover_after", "0", E_HYST "'0'"},
+    {"failover_after", "101", E_HYST "'101'"},
+    {"failover_after", "-1", E_HYST "'-1'"},
+    {"failover_after", "2.5", E_HYST "'2.5'"},
+    {"failover_after", "", E_HYST "''"},
+    {"failover_timeout", "0", E_FOTO "'0'"},
+    {"failover_timeout", "0.999999", E_FOTO "'0.999999'"},
+    {"failover_timeout", "3600.000001", E_FOTO "'3600.000001'"},
+    {"failover_timeout", "30s", E_FOTO "'30s'"},
+    {"failover_timeout", "-1", E_FOTO "'-1'"},
+    {"failover_timeout", "", E_FOTO "''"},
+    {"max_failover_lag", "", E_LAGB "''"},
+    {"max_failover_lag", "-1", E_LAGB "'-1'"},
+    {"max_failover_lag", "1.5MB", E_LAGB "'1.5MB'"},
+    {"max_failover_lag", "16 M", E_LAGB "'16 M'"},
+    {"max_failover_lag", "2TB", E_LAGB "'2TB'"},
+    {"max_failover_lag", "1099511627777", E_LAGB "'1099511627777'"},
+    {"write_wait_timeout", "3600.000001", E_WWT "'3600.000001'"},
+    {"write_wait_timeout", "-1", E_WWT "'-1'"},
+    {"write_wait_timeout", "0.0000001", E_WWT "'0.0000001'"},
+    {"write_wait_timeout", "forever", E_WWT "'forever'"},
+    {"write_wait_timeout", "", E_WWT "''"},
+    {"promote_user", NAME64, "expected at most 63 characters, got 64"},
+    {"replication_user", NAME64, "expected at most 63 characters, got 64"},
+    {"promote_command", "promote %x", E_PCMD "'%x'"},
+    /* %N %H %P (the new master) belong to follow_command only */
+    {"promote_command", "promote %N", E_PCMD "'%N'"},
+    {"promote_command", "promote 100%", E_PCMD "'%'"},
+    {"promote_command", "%%%", E_PCMD "'%'"},
+    {"promote_command", "% n", E_PCMD "'% '"},
+    {"promote_command", "%n %h %p %H", E_PCMD "'%H'"},
+    {"follow_command", "follow %x", E_FCMD "'%x'"},
+    {"follow_command", "%n%N%q", E_FCMD "'%q'"},
+    {"follow_command", "%", E_FCMD "'%'"},
+    {"fence_old_master", "", E_BOOL "''"},
+    {"fence_old_master", "maybe", E_BOOL "'maybe'"},
 };
 
 Test(config, bad_values)
@@ -860,8 +1027,12 @@ static const ErrorCase error_cases[] = {
      "test.ini:3: key 'listen': unknown key in section [pgrelay]"},
     {"key names are case-sensitive", "[pgrelay]\nPool_Size = 1\n" NODE0,
      "test.ini:2: key 'Pool_Size': unknown key in section [pgrelay]"},
-    {"unknown node key", "[pgrelay]\nauth_type = trust\n" NODE0 "priority = 2\n",
-     "test.ini:7: key 'priority': unknown key in section [node.n0]"},
+    {"unknown node key", "[pgrelay]\nauth_type = trust\n" NODE0 "prio = 2\n",
+     "test.ini:7: key 'prio': unknown key in section [node.n0]"},
+    {"a node key is no [pgrelay] key", "[pgrelay]\nauth_type = trust\npriority = 2\n" NODE0,
+     "test.ini:3: key 'priority': unknown key in section [pgrelay]"},
+    {"a [pgrelay] key is no node key", "[pgrelay]\nauth_type = trust\n" NODE0 "failover = on\n",
+     "test.ini:7: key 'failover': unknown key in section [node.n0]"},
     {"key outside any section", "pool_size = 3\n" HEAD NODE0,
      "test.ini:1: key 'pool_size': must be inside a section such as [pgrelay]"},
     {"duplicate key", "[pgrelay]\nauth_type = trust\npool_size = 1\n\npool_size = 2\n" NODE0,
@@ -1201,6 +1372,7 @@ Test(config, node_weights)
 	config_free(cfg);
 
 	cfg = expect_load("master default", "[pgrelay]\nauth_type = trust\nroute_reads = off\n"
+					    "failover = off\n"
 					    "[node.m]\nhost = h\nport = 1\nrole = master\n"
 					    "[node.r]\nhost = h\nport = 2\n");
 	cr_expect_eq(cfg->nodes[0].weight, 0, "the master serves no reads by default");
@@ -1559,7 +1731,9 @@ Test(config, monitor_user_not_required)
 {
 	static const char *const ok[][2] = {
 	    {"route_reads = off",
-	     "[pgrelay]\nauth_type = trust\nroute_reads = off\n" NODE0 REPLICA1},
+	     "[pgrelay]\nauth_type = trust\nroute_reads = off\nfailover = off\n" NODE0 REPLICA1},
+	    {"route_reads = off, promote_user set",
+	     "[pgrelay]\nauth_type = trust\nroute_reads = off\npromote_user = p\n" NODE0 REPLICA1},
 	    {"no replica", "[pgrelay]\nauth_type = trust\nroute_reads = on\n" NODE0},
 	    {"master serving reads, no replica",
 	     "[pgrelay]\nauth_type = trust\n" NODE0 "weight = 5\n"},
@@ -1567,6 +1741,201 @@ Test(config, monitor_user_not_required)
 	     "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n" NODE0 REPLICA1},
 	    {"monitor_user in a later [pgrelay] section",
 	     "[pgrelay]\nauth_type = trust\n" NODE0 REPLICA1 "[pgrelay]\nmonitor_user = mon\n"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		Config *cfg = load(ok[i][1]);
+
+		cr_expect_not_null(cfg, "%s: %s", ok[i][0], errbuf);
+		config_free(cfg);
+	}
+}
+
+/* ---- failover: the node keys, the promote_user requirement ---------------------- */
+
+#define NAME63 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+typedef struct NodeKeyCase {
+	const char *lines; /* appended to the master's section */
+	int priority;
+	bool never_promote;
+	const char *slot;
+} NodeKeyCase;
+
+static const NodeKeyCase node_key_cases[] = {
+    {"", 100, false, ""},
+    {"priority = 0\n", 0, false, ""},
+    {"priority = 1000\n", 1000, false, ""},
+    {"priority = 7\npromote = never\n", 7, true, ""},
+    {"promote = NEVER\n", 100, true, ""},
+    {"promote = auto\n", 100, false, ""},
+    {"promote = Auto\n", 100, false, ""},
+    {"replication_slot =\n", 100, false, ""},
+    {"replication_slot = node_0\n", 100, false, "node_0"},
+    {"replication_slot = 0slot\n", 100, false, "0slot"},
+    {"replication_slot = _\n", 100, false, "_"},
+    {"replication_slot = " NAME63 "\n", 100, false, NAME63},
+    {"replication_slot = s1\npriority = 5\npromote = never\n", 5, true, "s1"},
+};
+
+Test(config, node_failover_keys)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(node_key_cases); i++) {
+		const NodeKeyCase *c = &node_key_cases[i];
+		char text[512];
+		Config *cfg;
+
+		snprintf(text, sizeof(text), "[pgrelay]\nauth_type = trust\n" NODE0 "%s", c->lines);
+		cfg = load(text);
+		cr_expect_not_null(cfg, "%s: %s", c->lines, errbuf);
+		if (!cfg)
+			continue;
+		cr_expect_eq(cfg->nodes[0].priority, c->priority, "%s", c->lines);
+		cr_expect_eq(cfg->nodes[0].never_promote, c->never_promote, "%s", c->lines);
+		cr_expect_str_eq(cfg->nodes[0].replication_slot, c->slot, "%s", c->lines);
+		config_free(cfg);
+	}
+}
+
+/*
+ * Each node keeps its own settings; different slots, or none, on several
+ * nodes load; the master may share its slot with a replica (role given last).
+ */
+Test(config, node_failover_keys_per_node)
+{
+	Config *cfg =
+	    expect_load("nodes", "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n" NODE0
+				 "replication_slot = n0\n" REPLICA1 "priority = 200\n"
+				 "replication_slot = r1\n"
+				 "[node.r2]\nhost = h\nport = 1\npromote = never\n"
+				 "[node.r3]\nhost = h\nport = 2\n");
+	Config *two;
+
+	cr_assert_eq(cfg->nnodes, 4);
+	cr_expect_str_eq(cfg->nodes[0].replication_slot, "n0");
+	cr_expect_eq(cfg->nodes[1].priority, 200);
+	cr_expect_str_eq(cfg->nodes[1].replication_slot, "r1");
+	cr_expect_eq(cfg->nodes[2].priority, 100);
+	cr_expect(cfg->nodes[2].never_promote);
+	cr_expect_str_eq(cfg->nodes[2].replication_slot, "");
+	cr_expect_not(cfg->nodes[3].never_promote);
+	cr_expect_str_eq(cfg->nodes[3].replication_slot, "");
+	config_free(cfg);
+
+	two = expect_load(
+	    "two nodes, one slot",
+	    "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n"
+	    "[node.a]\nhost = h\nport = 1\nreplication_slot = standby\n"
+	    "[node.b]\nhost = h\nport = 2\nreplication_slot = standby\nrole = master\n");
+	cr_expect_str_eq(two->nodes[0].replication_slot, "standby");
+	cr_expect_str_eq(two->nodes[1].replication_slot, "standby");
+	config_free(two);
+}
+
+#define NODEHEAD "[pgrelay]\nauth_type = trust\n" NODE0 /* lines 1-6 */
+#define E_PRIO "key 'priority': expected an integer from 0 to 1000, got "
+#define E_PROMOTE "key 'promote': expected auto or never, got "
+#define E_SLOT                                                                                     \
+	"key 'replication_slot': expected 1 to 63 lower-case letters, digits or '_' (empty = "     \
+	"none), got "
+
+static const ErrorCase node_failover_errors[] = {
+    {"priority too large", NODEHEAD "priority = 1001\n", "test.ini:7: " E_PRIO "'1001'"},
+    {"negative priority", NODEHEAD "priority = -1\n", "test.ini:7: " E_PRIO "'-1'"},
+    {"priority not an integer", NODEHEAD "priority = 1.5\n", "test.ini:7: " E_PRIO "'1.5'"},
+    {"priority not a number", NODEHEAD "priority = high\n", "test.ini:7: " E_PRIO "'high'"},
+    {"empty priority", NODEHEAD "priority =\n", "test.ini:7: " E_PRIO "''"},
+    {"duplicate priority", NODEHEAD "priority = 1\npriority = 2\n",
+     "test.ini:8: key 'priority': duplicate key (first set on line 7)"},
+    {"bad promote", NODEHEAD "promote = always\n", "test.ini:7: " E_PROMOTE "'always'"},
+    {"promote is no bool", NODEHEAD "promote = off\n", "test.ini:7: " E_PROMOTE "'off'"},
+    {"empty promote", NODEHEAD "promote =\n", "test.ini:7: " E_PROMOTE "''"},
+    {"two promote values", NODEHEAD "promote = auto never\n",
+     "test.ini:7: " E_PROMOTE "'auto never'"},
+    {"duplicate promote", NODEHEAD "promote = auto\npromote = never\n",
+     "test.ini:8: key 'promote': duplicate key (first set on line 7)"},
+    {"slot in upper case", NODEHEAD "replication_slot = Slot1\n", "test.ini:7: " E_SLOT "'Slot1'"},
+    {"slot too long", NODEHEAD "replication_slot = " NAME64 "\n",
+     "test.ini:7: " E_SLOT "'" NAME64 "'"},
+    {"slot with a hyphen", NODEHEAD "replication_slot = a-b\n", "test.ini:7: " E_SLOT "'a-b'"},
+    {"slot with a dot", NODEHEAD "replication_slot = a.b\n", "test.ini:7: " E_SLOT "'a.b'"},
+    {"slot with a blank", NODEHEAD "replication_slot = a b\n", "test.ini:7: " E_SLOT "'a b'"},
+    {"slot with a quote", NODEHEAD "replication_slot = 'a'\n", "test.ini:7: " E_SLOT "''a''"},
+    {"slot with a dollar", NODEHEAD "replication_slot = a$\n", "test.ini:7: " E_SLOT "'a$'"},
+    {"slot with a non-ASCII letter", NODEHEAD "replication_slot = caf\xC3\xA9\n",
+     "test.ini:7: " E_SLOT "'caf\xC3\xA9'"},
+    {"duplicate replication_slot key", NODEHEAD "replication_slot = a\nreplication_slot = b\n",
+     "test.ini:8: key 'replication_slot': duplicate key (first set on line 7)"},
+    {"two replicas with one slot",
+     NODEHEAD "[node.r1]\nhost = h\nport = 1\nreplication_slot = s\n[node.r2]\nhost = h\n"
+	      "replication_slot = s\nport = 2\n",
+     "test.ini:13: key 'replication_slot': slot 's' is already used by replica 'r1'; replicas "
+     "streaming from one master need a slot each"},
+    {"two replicas with one slot, a third without, the master later",
+     "[pgrelay]\nauth_type = trust\n[node.a]\nreplication_slot = x\nhost = h\nport = 1\n"
+     "[node.b]\nhost = h\nport = 2\n[node.c]\nhost = h\nport = 3\nreplication_slot = x\n" NODE0,
+     "test.ini:13: key 'replication_slot': slot 'x' is already used by replica 'a'; replicas "
+     "streaming from one master need a slot each"},
+};
+
+Test(config, node_failover_errors)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(node_failover_errors); i++)
+		expect_error(node_failover_errors[i].what, node_failover_errors[i].text,
+			     node_failover_errors[i].msg);
+}
+
+#define E_PROMUSER                                                                                 \
+	"test.ini: key 'promote_user': required when failover = on and a replica is configured "   \
+	"(set it or monitor_user)"
+/* route_reads = off: without it monitor_user would be required first */
+#define NOREADS "[pgrelay]\nauth_type = trust\nroute_reads = off\n"
+
+static const ErrorCase promote_user_errors[] = {
+    {"failover by default", NOREADS NODE0 REPLICA1, E_PROMUSER},
+    {"failover = on", NOREADS "failover = yes\n" NODE0 REPLICA1, E_PROMUSER},
+    {"empty promote_user", NOREADS "promote_user =\npromote_password = x\n" NODE0 REPLICA1,
+     E_PROMUSER},
+    {"replica by default role, before the master", NOREADS "[node.r]\nhost = h\nport = 1\n" NODE0,
+     E_PROMUSER},
+    {"one replica may be promoted",
+     NOREADS NODE0 REPLICA1 "promote = never\n[node.r2]\nhost = h\n"
+			    "port = 2\n",
+     E_PROMUSER},
+    {"a never-promote master does not matter", NOREADS NODE0 "promote = never\n" REPLICA1,
+     E_PROMUSER},
+    {"replica with weight 0 and priority 0", NOREADS NODE0 REPLICA1 "weight = 0\npriority = 0\n",
+     E_PROMUSER},
+    /* monitor_user is asked for first: it would do for both */
+    {"monitor_user first", "[pgrelay]\nauth_type = trust\n" NODE0 REPLICA1, E_MONUSER},
+    /* a value error is reported rather than the missing promote_user */
+    {"value error first", NOREADS NODE0 REPLICA1 "[pgrelay]\nfailover_after = 0\n",
+     "test.ini:13: key 'failover_after': expected an integer from 1 to 100, got '0'"},
+};
+
+Test(config, promote_user_required)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(promote_user_errors); i++)
+		expect_error(promote_user_errors[i].what, promote_user_errors[i].text,
+			     promote_user_errors[i].msg);
+}
+
+Test(config, promote_user_not_required)
+{
+	static const char *const ok[][2] = {
+	    {"monitor_user set", NOREADS "monitor_user = mon\n" NODE0 REPLICA1},
+	    {"monitor_user set, route_reads on",
+	     "[pgrelay]\nauth_type = trust\nmonitor_user = mon\n" NODE0 REPLICA1},
+	    {"promote_user set", NOREADS "promote_user = admin\n" NODE0 REPLICA1},
+	    {"promote_user in a later [pgrelay] section",
+	     NOREADS NODE0 REPLICA1 "[pgrelay]\npromote_user = admin\n"},
+	    {"failover = off", NOREADS "failover = off\n" NODE0 REPLICA1},
+	    {"failover = off, after the nodes", NOREADS NODE0 REPLICA1 "[pgrelay]\nfailover = 0\n"},
+	    {"no replica", NOREADS NODE0},
+	    {"no replica, route_reads on", "[pgrelay]\nauth_type = trust\n" NODE0},
+	    {"no replica, never-promote master", NOREADS NODE0 "promote = never\n"},
+	    {"every replica promote = never", NOREADS NODE0 REPLICA1
+	     "promote = never\n[node.r2]\nhost = h\nport = 2\npromote = never\n"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
@@ -1634,9 +2003,64 @@ Test(config, auth_file_resolution_too_long)
 		  "%s", err);
 }
 
+/* state_file is resolved the way auth_file is; empty stays empty (no state file). */
+Test(config, state_file_resolution)
+{
+	static const char *const cases[][3] = {
+	    /* config name, state_file, expected */
+	    {"/etc/pgrelay/proxy.ini", "pgrelay.state", "/etc/pgrelay/pgrelay.state"},
+	    {"/etc/pgrelay/proxy.ini", "../run/state", "/etc/pgrelay/../run/state"},
+	    {"/etc/pgrelay/proxy.ini", "/var/lib/pgrelay/state", "/var/lib/pgrelay/state"},
+	    {"/etc/pgrelay/proxy.ini", "", ""},
+	    {"conf/proxy.ini", "state", "conf/state"},
+	    {"/proxy.ini", "state", "/state"},
+	    {"proxy.ini", "state", "state"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char text[512];
+		Config *cfg;
+
+		snprintf(text, sizeof(text),
+			 "[pgrelay]\nauth_file = /users.txt\nstate_file = %s\n" NODE0, cases[i][1]);
+		cfg = config_load_string(cases[i][0], text, errbuf, sizeof(errbuf));
+		cr_assert_not_null(cfg, "%s", errbuf);
+		cr_expect_str_eq(cfg->state_file, cases[i][2], "%s + %s", cases[i][0], cases[i][1]);
+		cr_expect_str_eq(cfg->auth_file, "/users.txt");
+		config_free(cfg);
+	}
+}
+
+Test(config, state_file_resolution_too_long)
+{
+	char name[1100], text[512], err[2048];
+	Config *cfg;
+
+	memset(name, 'd', sizeof(name));
+	name[0] = '/';
+	strcpy(name + 1000, "/proxy.ini");
+	snprintf(
+	    text, sizeof(text),
+	    "[pgrelay]\nauth_type = trust\n\nstate_file = 0123456789012345678901234567890\n" NODE0);
+	cfg = config_load_string(name, text, err, sizeof(err));
+	cr_expect_null(cfg);
+	config_free(cfg);
+	cr_expect(strstr(err, "/proxy.ini:4: key 'state_file': longer than 1023 characters "
+			      "once made relative to /ddd") != NULL,
+		  "%s", err);
+
+	/* an absolute state_file is kept however long the name of the file is */
+	snprintf(text, sizeof(text), "[pgrelay]\nauth_type = trust\nstate_file = /run/s\n" NODE0);
+	cfg = config_load_string(name, text, err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	cr_expect_str_eq(cfg->state_file, "/run/s");
+	config_free(cfg);
+}
+
 Test(config, load_file, .init = tmp_setup, .fini = tmp_cleanup)
 {
-	const char *path = tmp_write_str("proxy.ini", "[pgrelay]\nauth_file = users.txt\n" NODE0);
+	const char *path = tmp_write_str(
+	    "proxy.ini", "[pgrelay]\nauth_file = users.txt\nstate_file = run/state\n" NODE0);
 	char expect[512];
 	Config *cfg;
 
@@ -1644,6 +2068,8 @@ Test(config, load_file, .init = tmp_setup, .fini = tmp_cleanup)
 	cr_assert_not_null(cfg, "%s", errbuf);
 	snprintf(expect, sizeof(expect), "%s/users.txt", tmpdir);
 	cr_expect_str_eq(cfg->auth_file, expect);
+	snprintf(expect, sizeof(expect), "%s/run/state", tmpdir);
+	cr_expect_str_eq(cfg->state_file, expect);
 	cr_expect_str_eq(cfg->path, path);
 	config_free(cfg);
 }
