@@ -354,3 +354,15 @@ void client_log_sessions(void)
 		}
 	}
 }
+
+void client_each(void (*fn)(Client *, const Node *), const Node *arg)
+{
+	List *it, *tmp;
+
+	list_for_each_safe(it, tmp, &clients)
+	{
+		Client *cl = container_of(it, Client, node);
+		if (cl->state == CL_ACTIVE && !cl->conn.closing)
+			fn(cl, arg);
+	}
+}

@@ -254,6 +254,9 @@ bool client_rerun_on_master(Client *cl, Unit *u);
 void client_backend_failed_replay(Client *cl, Backend *b);
 /* Forgets the session-state changes of the unit and transaction under way. */
 void client_effects_reset(Client *cl);
+/* Calls fn on every active client (it may close the client). */
+void client_each(void (*fn)(Client *, const Node *), const Node *arg);
+void client_master_changed(Client *cl, const Node *master);
 void client_mark_node_down(const Node *node, const char *why);
 void client_note_latency(const Node *node, usec_t us);
 bool client_is_idle(const Client *cl);

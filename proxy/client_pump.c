@@ -212,7 +212,6 @@ static void backend_lost(Client *cl, Backend *b)
 		client_close(cl, "server closed the connection after an error");
 		return;
 	}
-	client_mark_node_down(sv->node, why);
 	if (!told && master_lost_quietly(cl, b, owed, sv->node->name, why))
 		return;
 	client_fatal(cl, "08006", "server connection lost (%s): %s", sv->node->name, why);

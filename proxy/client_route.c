@@ -129,12 +129,48 @@ static bool wait_for(Client *cl, usec_t budget)
 	return true;
 }
 
+/*
+ * After a failover: a session's connection to the old master goes (its
+ * next master unit takes one to the new master); a transaction there is
+ * lost; a statement running there has an unknown outcome.
+ */
+void client_master_changed(Client *cl, const Node *master)
+{
+	Backend *b = &cl->bk[DEST_MASTER];
+	Server *sv = b->sv;
+
+	if (!sv || sv->node == master)
+		return;
+	for (unsigned i = 0; i < cl->qlen; i++)
+		if (client_q_at(cl, i)->dest == DEST_MASTER) {
+			client_fatal(cl, "08006",
+				     "failover: the master changed while a statement ran there; its "
+				     "outcome is unknown");
+			return;
+		}
+	if (cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_MASTER)
+		cl->txn_lost = true;
+	b->sv = NULL;
+	sv->link = NULL;
+	server_close(sv, "the master changed (failover)");
+	clog_info(cl, "failover: its next master statement goes to %s", master->name);
+}
+
 /* The monitor learned something: every held read looks again. */
 void client_monitor_news(void)
 {
+	static const Node *known_master;
+	const Node *m = topology_master();
 	ListHead now;
 	List *it, *tmp;
 
+	if (!known_master)
+		known_master = m;
+	if (m && m != known_master) {
+		pool_close_node_idle(known_master, "fenced by a failover");
+		known_master = m;
+		client_each(client_master_changed, m);
+	}
 	if (listhead_empty(&waiting))
 		return;
 	/* client_forward may put a client back on the list: take the list first */
@@ -872,6 +908,8 @@ static void master_reconnect_failed(PoolWaiter *w, const ServerError *err)
 	Client *cl = b->cl;
 
 	b->acquiring = false;
+	if (b->node)
+		monitor_note_failure(b->node, err->message);
 	b->node = NULL;
 	snprintf(cl->master_error, sizeof(cl->master_error), "%s", err->message);
 	client_forward(cl);
@@ -887,6 +925,16 @@ static int master_ensure(Client *cl)
 		return D_SENT;
 	if (b->acquiring)
 		return D_WAIT;
+	if (monitor_failover_active()) {
+		/* the master is suspected or being replaced: wait for the outcome */
+		cl->master_error[0] = '\0';
+		if (wait_for(cl, client_cfg->write_wait_timeout))
+			return D_WAIT;
+		return answer_error(cl, "57P03",
+				    "no master is available: a failover is in progress") == D_SENT
+			       ? D_ANSWERED
+			       : D_WAIT;
+	}
 	if (cl->master_error[0]) {
 		char msg[sizeof(cl->master_error) + 64];
 		snprintf(msg, sizeof(msg), "cannot connect to the master: %s", cl->master_error);

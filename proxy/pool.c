@@ -4,6 +4,7 @@
  * release, and the periodic checks (wait, connect and idle timeouts).
  */
 #include "pool.h"
+#include "topology.h"
 
 #include "log.h"
 
@@ -239,6 +240,10 @@ void pool_server_reset_done(Server *sv)
 void pool_release(Server *sv)
 {
 	sv->link = NULL;
+	if (topology_fenced(sv->node)) {
+		server_close(sv, "its node was fenced by a failover");
+		return;
+	}
 	if (!server_start_reset(sv, reset_query))
 		server_close(sv, "client left with a query, COPY or unsynced batch in flight");
 }
@@ -312,6 +317,16 @@ void pool_maint(usec_t now)
 		while (guard-- > 0 && pool_maint_one(p, now)) {
 		}
 	}
+}
+
+void pool_close_node_idle(const Node *node, const char *why)
+{
+	for (Pool *p = pool_first(); p; p = pool_next(p))
+		if (p->pgnode == node)
+			while (!listhead_empty(&p->idle))
+				server_close(container_of(listhead_first(&p->idle), Server,
+							  pool_node),
+					     why);
 }
 
 size_t pool_close_idle(void)

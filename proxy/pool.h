@@ -66,6 +66,8 @@ void pool_release(Server *sv);
 void pool_maint(usec_t now);
 /* Closes every idle server (shutdown). Returns how many servers remain open. */
 size_t pool_close_idle(void);
+/* Closes the idle connections to one node (a master fenced by a failover). */
+void pool_close_node_idle(const Node *node, const char *why);
 
 /* For SHOW POOLS and tests. */
 Pool *pool_first(void);

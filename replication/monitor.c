@@ -6,6 +6,7 @@
  */
 #include "monitor.h"
 
+#include "failover.h"
 #include "log.h"
 #include "pgconn.h"
 
@@ -76,7 +77,13 @@ static struct {
 	uint64_t wal_segment_size; /* the master's, once seen */
 	void (*listener)(void);
 	bool running;
+	/* failover: the decisions (failover.c) and the jobs that carry them out */
+	Failover fo;
+	bool fo_on;
+	PgConn *fo_pc; /* the running promotion */
 } M;
+
+static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline);
 
 static void mon_send(MonNode *mn);
 static void mon_connect(MonNode *mn);
@@ -161,6 +168,7 @@ static void mon_fail(MonNode *mn, const char *err)
 	else if (was_connected)
 		log_debug("monitor: node %s: %s", mn->node->name, err ? err : "failed");
 	observe(mn, NS_DOWN, "unreachable", true);
+	fo_check(mn, false, LSN_INVALID, 0);
 }
 
 /* ---- answers ---------------------------------------------------------------------- */
@@ -281,6 +289,7 @@ static void full_answer(MonNode *mn, const PGresult *res)
 			const char *why;
 			NodeState st = lag_judge_master(&s, now, M.lim.stale_after, &why);
 			observe(mn, st, why, st == NS_DOWN);
+			fo_check(mn, st == NS_UP, s.wal_lsn, s.timeline);
 		}
 		/* replicas measured before the master's first answer need not wait a round */
 		for (size_t i = 0; i < M.n; i++)
@@ -336,6 +345,7 @@ static void on_result(PgConn *pc, const PGresult *res, const char *err, void *ar
 		mn->h.last.ok = false;
 		log_debug("monitor: node %s: %s", mn->node->name, msg && msg[0] ? msg : "bad answer");
 		observe(mn, NS_DOWN, "its health query fails", true);
+		fo_check(mn, false, LSN_INVALID, 0);
 	} else if (q == Q_FULL) {
 		full_answer(mn, res);
 	} else {
@@ -422,6 +432,262 @@ static void mon_connect(MonNode *mn)
 		mon_fail(mn, "cannot start a connection");
 }
 
+/* ---- failover: feeding the state machine and carrying out its actions ------------- */
+
+static void fo_log(void)
+{
+	if (M.fo.event)
+		log_warning("event %s: %s", M.fo.event, M.fo.detail);
+}
+
+static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline)
+{
+	if (!M.fo_on || !is_master(mn))
+		return;
+	if (failover_check(&M.fo, ok, lsn, timeline, mon_now()))
+		fo_log();
+}
+
+static void fo_login(const Node *n, const char **keys, const char **vals, char *host, size_t hlen,
+		     char *port, size_t plen)
+{
+	const Config *c = M.cfg;
+	bool own = c->promote_user[0] != '\0';
+
+	if (getnameinfo((const struct sockaddr *)&n->addr, n->addrlen, host, hlen, NULL, 0,
+			NI_NUMERICHOST) != 0)
+		snprintf(host, hlen, "%s", n->host);
+	snprintf(port, plen, "%d", n->port);
+	keys[0] = "hostaddr";
+	vals[0] = host;
+	keys[1] = "port";
+	vals[1] = port;
+	keys[2] = "user";
+	vals[2] = own ? c->promote_user : c->monitor_user;
+	keys[3] = "password";
+	vals[3] = own ? c->promote_password : c->monitor_password;
+	keys[4] = "dbname";
+	vals[4] = c->monitor_dbname;
+	keys[5] = "application_name";
+	vals[5] = "pgrelay failover";
+	keys[6] = "sslmode";
+	vals[6] = "disable";
+	keys[7] = NULL;
+	vals[7] = NULL;
+}
+
+static void fo_promote_result(PgConn *pc, const PGresult *res, const char *err, void *arg)
+{
+	bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		  PQgetvalue(res, 0, 0)[0] == 't';
+	char why[256];
+
+	(void)arg;
+	snprintf(why, sizeof(why), "%s",
+		 ok ? "promoted"
+		    : res ? (PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
+							   : "pg_promote() returned false")
+			  : (err ? err : "no answer"));
+	pgconn_free(pc);
+	M.fo_pc = NULL;
+	failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now());
+	fo_log();
+}
+
+static void fo_promote_connected(PgConn *pc, bool ok, const char *err, void *arg)
+{
+	(void)arg;
+	if (ok && pgconn_query(pc, "SELECT pg_promote(true, 60)", M.cfg->failover_timeout,
+			       fo_promote_result, NULL))
+		return;
+	pgconn_free(pc);
+	M.fo_pc = NULL;
+	failover_done(&M.fo, FA_PROMOTE, false, ok ? "cannot send pg_promote()" : err, mon_now());
+	fo_log();
+}
+
+static void fo_promote(const Node *n)
+{
+	const char *keys[8], *vals[8];
+	char host[NI_MAXHOST], port[16];
+
+	fo_login(n, keys, vals, host, sizeof(host), port, sizeof(port));
+	M.fo_pc = pgconn_new(M.loop, keys, vals);
+	log_warning("event failover_promote: sending pg_promote() to node %s", n->name);
+	if (!M.fo_pc ||
+	    !pgconn_connect(M.fo_pc, M.cfg->monitor_timeout, fo_promote_connected, NULL)) {
+		if (M.fo_pc)
+			pgconn_free(M.fo_pc);
+		M.fo_pc = NULL;
+		failover_done(&M.fo, FA_PROMOTE, false, "cannot start a connection", mon_now());
+		fo_log();
+	}
+}
+
+/* Repointing one replica at the new master: SHOW, ALTER SYSTEM, reload. */
+typedef struct FoFollow {
+	PgConn *pc;
+	const Node *node, *master;
+	int step;
+} FoFollow;
+
+static void fo_follow_step(PgConn *pc, const PGresult *res, const char *err, void *arg);
+
+static void fo_follow_end(FoFollow *f, const char *what)
+{
+	log_warning("event failover_follow: node %s %s", f->node->name, what);
+	pgconn_free(f->pc);
+	free(f);
+}
+
+/* conninfo with host/hostaddr/port replaced by the new master's, the rest kept. */
+static void fo_conninfo(const char *old, const Node *m, char *out, size_t cap)
+{
+	PQconninfoOption *opts = old && old[0] ? PQconninfoParse(old, NULL) : NULL;
+	size_t len = 0;
+
+	len += (size_t)snprintf(out, cap, "host=%s port=%d", m->host, m->port);
+	for (PQconninfoOption *o = opts; o && o->keyword && len < cap; o++) {
+		if (!o->val || !o->val[0] || strcmp(o->keyword, "host") == 0 ||
+		    strcmp(o->keyword, "hostaddr") == 0 || strcmp(o->keyword, "port") == 0)
+			continue;
+		if (strcmp(o->keyword, "user") == 0 && M.cfg->replication_user[0])
+			continue;
+		if (strcmp(o->keyword, "password") == 0 && M.cfg->replication_user[0])
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, " %s='", o->keyword);
+		for (const char *c = o->val; *c && len + 3 < cap; c++) {
+			if (*c == '\'' || *c == '\\')
+				out[len++] = '\\';
+			out[len++] = *c;
+		}
+		len += (size_t)snprintf(out + len, cap - len, "'");
+	}
+	if (M.cfg->replication_user[0] && len < cap)
+		len += (size_t)snprintf(out + len, cap - len, " user='%s' password='%s'",
+					M.cfg->replication_user, M.cfg->replication_password);
+	if (opts)
+		PQconninfoFree(opts);
+}
+
+static void fo_follow_step(PgConn *pc, const PGresult *res, const char *err, void *arg)
+{
+	FoFollow *f = arg;
+	char conninfo[2048], *lit, sql[4200];
+
+	if (!res || (PQresultStatus(res) != PGRES_TUPLES_OK &&
+		     PQresultStatus(res) != PGRES_COMMAND_OK)) {
+		snprintf(sql, sizeof(sql), "could not be repointed: %s",
+			 res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
+		fo_follow_end(f, sql);
+		return;
+	}
+	switch (f->step++) {
+	case 0: /* SHOW primary_conninfo answered */
+		fo_conninfo(PQntuples(res) ? PQgetvalue(res, 0, 0) : "", f->master, conninfo,
+			    sizeof(conninfo));
+		lit = PQescapeLiteral(pgconn_pg(pc), conninfo, strlen(conninfo));
+		if (!lit) {
+			fo_follow_end(f, "could not be repointed: out of memory");
+			return;
+		}
+		snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_conninfo = %s", lit);
+		PQfreemem(lit);
+		break;
+	case 1:
+		snprintf(sql, sizeof(sql), "SELECT pg_reload_conf()");
+		break;
+	default:
+		fo_follow_end(f, "now follows the new master");
+		return;
+	}
+	if (!pgconn_query(pc, sql, M.cfg->failover_timeout, fo_follow_step, f))
+		fo_follow_end(f, "could not be repointed: cannot send the query");
+}
+
+static void fo_follow_connected(PgConn *pc, bool ok, const char *err, void *arg)
+{
+	FoFollow *f = arg;
+
+	if (!ok || !pgconn_query(pc, "SHOW primary_conninfo", M.cfg->failover_timeout,
+				 fo_follow_step, f)) {
+		char why[300];
+		snprintf(why, sizeof(why), "could not be repointed: %s",
+			 ok ? "cannot send the query" : err);
+		fo_follow_end(f, why);
+	}
+}
+
+static void fo_follow(const Node *n, const Node *master)
+{
+	const char *keys[8], *vals[8];
+	char host[NI_MAXHOST], port[16];
+	FoFollow *f = xcalloc(1, sizeof(*f));
+
+	f->node = n;
+	f->master = master;
+	fo_login(n, keys, vals, host, sizeof(host), port, sizeof(port));
+	f->pc = pgconn_new(M.loop, keys, vals);
+	if (!f->pc || !pgconn_connect(f->pc, M.cfg->monitor_timeout, fo_follow_connected, f)) {
+		if (f->pc)
+			pgconn_free(f->pc);
+		log_warning("event failover_follow: node %s could not be repointed", n->name);
+		free(f);
+	}
+}
+
+static void fo_reconfigure(const Node *n)
+{
+	const Node *old = topology_set_master(n);
+
+	log_warning("event failover_switch: node %s is the master now%s%s%s", n->name,
+		    old ? "; node " : "", old ? old->name : "", old ? " is fenced" : "");
+	for (size_t i = 0; i < M.n; i++) {
+		const Node *r = M.nodes[i].node;
+		/* a replica's health poll learns its new role from the next answer */
+		M.nodes[i].hy.count = 0;
+		if (r != n && !r->fenced)
+			fo_follow(r, n);
+	}
+	M.wal_segment_size = 0;
+	failover_done(&M.fo, FA_RECONFIGURE, true, NULL, mon_now());
+	fo_log();
+	notify_soon();
+}
+
+static void fo_tick(usec_t now)
+{
+	FoNode v[16];
+	size_t n = M.n < 16 ? M.n : 16;
+	FoAction a;
+
+	if (!M.fo_on)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const NodeHealth *h = &M.nodes[i].h;
+		const Node *node = M.nodes[i].node;
+		bool recent = h->last.at && now - h->last.at <= M.lim.stale_after;
+		v[i] = (FoNode){.c = {.node = (int)i,
+				      .name = node->name,
+				      .reachable = h->last.ok && recent && !node->fenced,
+				      .in_recovery = h->last.in_recovery,
+				      .never_promote = i < M.cfg->nnodes && M.cfg->nodes[i].never_promote,
+				      .priority = i < M.cfg->nnodes ? M.cfg->nodes[i].priority : 100,
+				      .receive_lsn = h->last.receive_lsn,
+				      .replay_lsn = h->last.replay_lsn,
+				      .streaming = h->last.streaming,
+				      .receipt_age = h->last.receipt_age},
+				.timeline = h->last.timeline,
+				.wal_lsn = h->last.wal_lsn};
+	}
+	a = failover_tick(&M.fo, v, n, now);
+	fo_log();
+	if (a.kind == FA_PROMOTE && a.node >= 0 && (size_t)a.node < M.n)
+		fo_promote(M.nodes[a.node].node);
+	else if (a.kind == FA_RECONFIGURE && a.node >= 0 && (size_t)a.node < M.n)
+		fo_reconfigure(M.nodes[a.node].node);
+}
+
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	usec_t now = mon_now();
@@ -429,6 +695,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
+	fo_tick(now);
 	for (size_t i = 0; i < M.n; i++) {
 		MonNode *mn = &M.nodes[i];
 		if (!mn->pc) {
@@ -461,6 +728,17 @@ void monitor_start(struct ev_loop *loop, const Config *cfg)
 		M.nodes[i].h.why = "not measured yet";
 	}
 	M.running = true;
+	if (cfg->failover && topology_master()) {
+		FoConfig fc = {.enabled = true,
+			       .failures = cfg->failover_after,
+			       .interval = cfg->monitor_interval,
+			       .timeout = cfg->failover_timeout,
+			       .max_lag = cfg->max_failover_lag,
+			       /* the replicas' receivers give up after wal_receiver_timeout */
+			       .witness_age = 300 * USEC_PER_SEC};
+		failover_init(&M.fo, &fc, topology_master()->index, mon_now());
+		M.fo_on = true;
+	}
 	ev_timer_init(&M.tick, on_tick, 0., (double)cfg->monitor_interval / USEC_PER_SEC);
 	ev_timer_start(loop, &M.tick);
 	log_info("monitor: polling %zu node(s) every %lld ms as %s", M.n,
@@ -476,6 +754,9 @@ void monitor_stop(void)
 	for (size_t i = 0; i < M.n && M.nodes; i++)
 		if (M.nodes[i].pc)
 			pgconn_free(M.nodes[i].pc);
+	if (M.fo_pc)
+		pgconn_free(M.fo_pc);
+	M.fo_pc = NULL;
 	free(M.nodes);
 	M.nodes = NULL;
 	M.running = false;
@@ -511,8 +792,15 @@ void monitor_note_failure(const Node *node, const char *why)
 {
 	MonNode *mn = mon_of(node);
 
-	if (mn)
-		observe(mn, NS_DOWN, why, true);
+	if (!mn)
+		return;
+	observe(mn, NS_DOWN, why, true);
+	fo_check(mn, false, LSN_INVALID, 0); /* detection need not wait for the next poll */
+}
+
+bool monitor_failover_active(void)
+{
+	return M.fo_on && M.fo.state != FO_HEALTHY;
 }
 
 void monitor_set_listener(void (*cb)(void))

@@ -48,6 +48,9 @@ bool monitor_replica_fresh(const Node *node, usec_t now);
 /* What the data path saw: a refused connection or a dead server counts as an observation. */
 void monitor_note_failure(const Node *node, const char *why);
 
+/* The master is suspected or being replaced: writes should wait (write_wait_timeout). */
+bool monitor_failover_active(void);
+
 /* ---- read-your-writes ------------------------------------------------------- */
 
 /*

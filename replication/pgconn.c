@@ -326,3 +326,8 @@ const char *pgconn_error(const PgConn *pc)
 {
 	return pc->err;
 }
+
+PGconn *pgconn_pg(PgConn *pc)
+{
+	return pc->pg;
+}

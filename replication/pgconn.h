@@ -44,6 +44,8 @@ bool pgconn_query(PgConn *pc, const char *sql, usec_t timeout, PgConnResultCb cb
 		  void *arg) MUST_CHECK;
 
 bool pgconn_is_ready(const PgConn *pc); /* connected and no query running */
+/* The libpq connection, for PQescapeLiteral and the like (NULL before connecting). */
+PGconn *pgconn_pg(PgConn *pc);
 const char *pgconn_error(const PgConn *pc);
 
 #endif

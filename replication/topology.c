@@ -73,3 +73,26 @@ const Node *topology_master(void)
 			return &nodes[i];
 	return NULL;
 }
+
+const Node *topology_set_master(const Node *node)
+{
+	Node *old = NULL;
+
+	for (size_t i = 0; i < nnodes; i++) {
+		if (nodes[i].role == ROLE_MASTER && &nodes[i] != node) {
+			nodes[i].role = ROLE_REPLICA;
+			nodes[i].fenced = true;
+			old = &nodes[i];
+		}
+	}
+	if (node && (size_t)node->index < nnodes) {
+		nodes[node->index].role = ROLE_MASTER;
+		nodes[node->index].fenced = false;
+	}
+	return old;
+}
+
+bool topology_fenced(const Node *node)
+{
+	return node && node->fenced;
+}

@@ -18,6 +18,7 @@ typedef struct Node {
 	char host[256];
 	int port;
 	NodeRole role;
+	bool fenced; /* a master replaced by a failover: sent nothing */
 	struct sockaddr_storage addr; /* resolved once, at startup */
 	socklen_t addrlen;
 } Node;
@@ -30,5 +31,14 @@ size_t topology_count(void);
 const Node *topology_node(size_t i);
 /* The node currently acting as master, or NULL when there is none. */
 const Node *topology_master(void);
+
+/*
+ * replication/ only (failover): node becomes the master; the old master is
+ * fenced (a replica role that pgrelay sends nothing until it is unfenced).
+ * Returns the old master (NULL when there was none).
+ */
+const Node *topology_set_master(const Node *node);
+/* Whether a node was fenced by a failover. */
+bool topology_fenced(const Node *node);
 
 #endif

@@ -10,7 +10,7 @@ export ROOT
 own_cluster mr
 C=$OC_DIR
 M=$(cluster_port "$C" n0)
-proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.1" "monitor_hysteresis = 2"
+proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.1" "monitor_hysteresis = 2" "failover = off"
 _EXTRA_DIRS+=("$C")
 proxy_start "$C" "$PGRELAY_BIN" || fail "pgrelay did not start"
 psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -q -c "create table mr (id int, who text)"

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# t_failover.sh - automatic failover (issue 5), on a cluster of the test's own with
+# asynchronous replication: the master is stopped in immediate mode (every process killed)
+# under a write load; pgrelay promotes the most advanced replica, repoints the other one to
+# it, and the writers resume on the new master. Reported: the write unavailability window
+# (from the kill to the first acknowledged write) and the acknowledged writes lost
+# (asynchronous replication may lose some). Checked: a client connected before the kill
+# writes afterwards without reconnecting; the other replica streams from the new master; the
+# old master, restarted as a master, gets no client statement from pgrelay.
+source "$(dirname "$0")/lib.sh"
+export ROOT
+
+own_cluster fo
+C=$OC_DIR
+M=$(cluster_port "$C" n0)
+proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.2" "failover_after = 3" \
+	"failover_timeout = 20" "write_wait_timeout = 20" "log_level = info"
+_EXTRA_DIRS+=("$C")
+proxy_start "$C" "$PGRELAY_BIN" || fail "pgrelay did not start"
+psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -q -c "create table fo (id bigint primary key)"
+cluster_wait_replay "$C" >/dev/null
+
+out=$(py "$OC_PORT" "$M" "$C" <<'EOF'
+import subprocess, threading
+port, master, cdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+lib = os.environ["ROOT"] + "/tests/lib/cluster.sh"
+acked, lock = [], threading.Lock()
+state = {"stop": False, "kill_at": None, "first_after": None, "errors": 0}
+
+def writer(base):
+    i = 0
+    c = Conn(port).login()
+    while not state["stop"]:
+        i += 1
+        try:
+            sent = time.monotonic()
+            c.query("insert into fo values (%d)" % (base + i))
+            with lock:
+                acked.append(base + i)
+                # the first write sent after the master was gone, and acknowledged
+                if state["kill_at"] and sent >= state["kill_at"] and state["first_after"] is None:
+                    state["first_after"] = time.monotonic()
+        except PgError:
+            with lock:
+                state["errors"] += 1
+        except (Closed, OSError):
+            c = Conn(port).login()
+        time.sleep(0.005)
+
+idle = Conn(port).login()
+idle.query("set application_name = 'fo_idle'")
+ws = [threading.Thread(target=writer, args=(k * 10**9,)) for k in (1, 2)]
+for w in ws:
+    w.start()
+time.sleep(1.0)
+subprocess.run(["bash", "-c", "source %s && cluster_kill_node %s n0" % (lib, cdir)], check=True)
+state["kill_at"] = time.monotonic() # the master is gone: pg_ctl -m immediate has returned
+deadline = time.monotonic() + 30
+while state["first_after"] is None and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(1.0)
+state["stop"] = True
+for w in ws:
+    w.join()
+check(state["first_after"] is not None, "no write succeeded within 30 s of the kill")
+window = state["first_after"] - state["kill_at"]
+newport = int(idle.value("insert into fo values (1) returning current_setting('port')"))
+check(newport != master, "the idle client's write ran on a new master (port %d)" % newport)
+check_eq(idle.value("/* pgrelay:primary */ select current_setting('application_name')"),
+         "fo_idle", "the idle client kept its SET")
+m = Conn(newport).login()
+check_eq(m.value("select pg_is_in_recovery()"), "f", "the new master is out of recovery")
+have = set(int(x) for x in (m.value("select string_agg(id::text, ',') from fo") or "").split(","))
+lost = [a for a in acked if a not in have]
+print("window_ms=%d acked=%d lost=%d errors=%d newport=%d" %
+      (window * 1000, len(acked), len(lost), state["errors"], newport))
+EOF
+) || fail "the failover load failed: $out"
+note "failover: $out"
+line=$(tail -n 1 <<<"$out")
+window=$(sed -e 's/.*window_ms=\([0-9]*\).*/\1/' <<<"$line")
+newport=$(sed -e 's/.*newport=\([0-9]*\).*/\1/' <<<"$line")
+[ "$window" -lt 10000 ] || fail "writes were unavailable for $window ms"
+grep -q "event failover_switch" "$C/pgrelay.log" || fail "no failover_switch event"
+
+# the other replica follows the new master
+other=n1
+[ "$newport" = "$(cluster_port "$C" n1)" ] && other=n2
+op=$(cluster_port "$C" "$other")
+follows() {
+	[ "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -At -c \
+		"select sender_port from pg_stat_wal_receiver where status = 'streaming'" 2>/dev/null)" = "$newport" ]
+}
+wait_until 20 follows || fail "$other does not stream from the new master"
+psql -h 127.0.0.1 -p "$newport" -U postgres -d postgres -X -q -c "insert into fo values (2)"
+wait_until 20 test "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -At -c \
+	"select count(*) from fo where id = 2" 2>/dev/null)" = 1 || fail "$other does not replay the new master"
+
+# the old master comes back as a master: fenced
+cluster_start_node "$C" n0
+sleep 2
+psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -q -c "insert into fo values (3)"
+n=$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -At -c \
+	"select count(*) from pg_stat_activity where backend_type = 'client backend'
+	 and application_name not in ('pgrelay monitor', 'psql') and pid <> pg_backend_pid()")
+assert_eq "$n" "0" "the fenced old master has no pgrelay client connection"
+assert_eq "$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -At -c "select count(*) from fo where id = 3")" \
+	"0" "a write after the old master came back did not reach it"
