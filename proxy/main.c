@@ -81,6 +81,17 @@ static Config *load_all(const char *path, AuthFile *af)
 		fprintf(stderr, "pgrelay: %s: %s\n", path, err);
 		exit(1);
 	}
+	if (cfg->state_file[0]) {
+		int r = topology_load_state(cfg->state_file, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "pgrelay: %s: %s\n", path, err);
+			exit(1);
+		}
+		if (r > 0)
+			log_warning("state file %s: %s is the master after a failover; fenced nodes "
+				    "get nothing",
+				    cfg->state_file, topology_master()->name);
+	}
 	return cfg;
 }
 

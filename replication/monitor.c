@@ -9,6 +9,7 @@
 #include "failover.h"
 #include "log.h"
 #include "pgconn.h"
+#include "statefile.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ typedef struct MonNode {
 	usec_t retry_at; /* after a failure: when to connect again */
 	uint64_t seq;	 /* master: the number of the running poll */
 	bool warned_privileges;
+	bool fence_sent; /* fence_old_master: made read only once it answered as a master */
 	NodeHealth h;
 	Hysteresis hy;
 } MonNode;
@@ -84,6 +86,7 @@ static struct {
 } M;
 
 static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline);
+static void fo_fence(MonNode *mn);
 
 static void mon_send(MonNode *mn);
 static void mon_connect(MonNode *mn);
@@ -297,6 +300,8 @@ static void full_answer(MonNode *mn, const PGresult *res)
 			    M.nodes[i].h.last.ok)
 				judge_replica(&M.nodes[i], now);
 	} else {
+		if (mn->node->fenced && !s.in_recovery && !mn->fence_sent)
+			fo_fence(mn);
 		if (s.replay_lsn > mn->h.pos_lsn || s.replay_lsn == LSN_INVALID) {
 			mn->h.pos_lsn = s.replay_lsn;
 			mn->h.pos_at = s.at;
@@ -636,9 +641,106 @@ static void fo_follow(const Node *n, const Node *master)
 	}
 }
 
+/* The decision on disk before traffic moves, so that a restarted pgrelay fences the same. */
+static bool fo_write_state(const Node *n, char *err, size_t errlen)
+{
+	FoStateFile s = {.timeline = M.nodes[n->index].h.last.timeline};
+	const Node *old = topology_master();
+
+	if (!M.cfg->state_file[0])
+		return true;
+	snprintf(s.master, sizeof(s.master), "%s", n->name);
+	for (size_t i = 0; i < M.n && s.nfenced < STATEFILE_MAX_FENCED; i++) {
+		const Node *x = M.nodes[i].node;
+		if (x != n && (x->fenced || x == old))
+			snprintf(s.fenced[s.nfenced++], PG_NAME_MAX, "%s", x->name);
+	}
+	return statefile_write(M.cfg->state_file, &s, err, errlen);
+}
+
+/* fence_old_master: the fenced node answers as a master; make it refuse writes. */
+typedef struct FoFence {
+	PgConn *pc;
+	const Node *node;
+	int step;
+} FoFence;
+
+static void fo_fence_step(PgConn *pc, const PGresult *res, const char *err, void *arg)
+{
+	FoFence *f = arg;
+	static const char *const steps[] = {
+	    "ALTER SYSTEM SET default_transaction_read_only = on",
+	    "SELECT pg_reload_conf()",
+	};
+	bool ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+			  PQresultStatus(res) == PGRES_TUPLES_OK);
+
+	if (f->step > 0 && !ok) {
+		log_warning("event fence_failed: node %s: %s", f->node->name,
+			    res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
+		goto done;
+	}
+	if ((size_t)f->step == ARRAY_SIZE(steps)) {
+		log_warning("event fenced: node %s answers as a master but is not the elected one: "
+			    "set default_transaction_read_only = on there",
+			    f->node->name);
+		goto done;
+	}
+	if (pgconn_query(pc, steps[f->step++], M.cfg->failover_timeout, fo_fence_step, f))
+		return;
+	log_warning("event fence_failed: node %s: cannot send the query", f->node->name);
+done:
+	pgconn_free(f->pc);
+	free(f);
+}
+
+static void fo_fence_connected(PgConn *pc, bool ok, const char *err, void *arg)
+{
+	FoFence *f = arg;
+
+	if (!ok) {
+		log_warning("event fence_failed: node %s: %s", f->node->name, err ? err : "?");
+		pgconn_free(f->pc);
+		free(f);
+		return;
+	}
+	fo_fence_step(pc, NULL, NULL, f);
+}
+
+static void fo_fence(MonNode *mn)
+{
+	const char *keys[8], *vals[8];
+	char host[NI_MAXHOST], port[16];
+	FoFence *f;
+
+	mn->fence_sent = true;
+	log_warning("event fenced_master_seen: node %s answers as a master; it is fenced: pgrelay "
+		    "sends it nothing%s",
+		    mn->node->name, M.cfg->fence_old_master ? ", and makes it read only" : "");
+	if (!M.cfg->fence_old_master)
+		return;
+	f = xcalloc(1, sizeof(*f));
+	f->node = mn->node;
+	fo_login(mn->node, keys, vals, host, sizeof(host), port, sizeof(port));
+	f->pc = pgconn_new(M.loop, keys, vals);
+	if (!f->pc || !pgconn_connect(f->pc, M.cfg->monitor_timeout, fo_fence_connected, f)) {
+		if (f->pc)
+			pgconn_free(f->pc);
+		free(f);
+	}
+}
+
 static void fo_reconfigure(const Node *n)
 {
-	const Node *old = topology_set_master(n);
+	char err[512];
+	const Node *old;
+
+	if (!fo_write_state(n, err, sizeof(err))) {
+		failover_done(&M.fo, FA_RECONFIGURE, false, err, mon_now());
+		fo_log();
+		return;
+	}
+	old = topology_set_master(n);
 
 	log_warning("event failover_switch: node %s is the master now%s%s%s", n->name,
 		    old ? "; node " : "", old ? old->name : "", old ? " is fenced" : "");

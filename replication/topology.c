@@ -5,6 +5,8 @@
  */
 #include "topology.h"
 
+#include "statefile.h"
+
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +97,41 @@ const Node *topology_set_master(const Node *node)
 bool topology_fenced(const Node *node)
 {
 	return node && node->fenced;
+}
+
+static Node *node_named(const char *name)
+{
+	for (size_t i = 0; i < nnodes; i++)
+		if (strcmp(nodes[i].name, name) == 0)
+			return &nodes[i];
+	return NULL;
+}
+
+int topology_load_state(const char *path, char *err, size_t errlen)
+{
+	FoStateFile s;
+	char why[512];
+	Node *m;
+	int r = statefile_read(path, &s, why, sizeof(why));
+
+	if (r <= 0) {
+		if (r < 0)
+			snprintf(err, errlen, "state file %s", why);
+		return r;
+	}
+	m = node_named(s.master);
+	if (!m) {
+		snprintf(err, errlen, "state file %s: master %s is not a [node] of the configuration",
+			 path, s.master);
+		return -1;
+	}
+	topology_set_master(m);
+	for (size_t i = 0; i < s.nfenced; i++) {
+		Node *f = node_named(s.fenced[i]);
+		if (f && f != m) {
+			f->role = ROLE_REPLICA;
+			f->fenced = true;
+		}
+	}
+	return 1;
 }

@@ -40,5 +40,11 @@ const Node *topology_master(void);
 const Node *topology_set_master(const Node *node);
 /* Whether a node was fenced by a failover. */
 bool topology_fenced(const Node *node);
+/*
+ * Applies a failover state file (statefile.h) at startup: its master and
+ * fenced nodes win over the configuration's roles. 1 applied, 0 no file,
+ * -1 error (err says why).
+ */
+int topology_load_state(const char *path, char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,9 @@
 # (from the kill to the first acknowledged write) and the acknowledged writes lost
 # (asynchronous replication may lose some). Checked: a client connected before the kill
 # writes afterwards without reconnecting; the other replica streams from the new master; the
-# old master, restarted as a master, gets no client statement from pgrelay.
+# old master, restarted as a master, gets no client statement from pgrelay and is made read
+# only (fence_old_master), also after pgrelay itself restarts (state_file); a second failover
+# (the new master killed) promotes the last replica.
 source "$(dirname "$0")/lib.sh"
 export ROOT
 
@@ -14,7 +16,8 @@ own_cluster fo
 C=$OC_DIR
 M=$(cluster_port "$C" n0)
 proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.2" "failover_after = 3" \
-	"failover_timeout = 20" "write_wait_timeout = 20" "log_level = info"
+	"failover_timeout = 20" "write_wait_timeout = 20" "log_level = info" \
+	"state_file = $C/failover.state"
 _EXTRA_DIRS+=("$C")
 proxy_start "$C" "$PGRELAY_BIN" || fail "pgrelay did not start"
 psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -q -c "create table fo (id bigint primary key)"
@@ -88,21 +91,45 @@ other=n1
 [ "$newport" = "$(cluster_port "$C" n1)" ] && other=n2
 op=$(cluster_port "$C" "$other")
 follows() {
-	[ "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -At -c \
+	[ "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -q -At -c \
 		"select sender_port from pg_stat_wal_receiver where status = 'streaming'" 2>/dev/null)" = "$newport" ]
 }
 wait_until 20 follows || fail "$other does not stream from the new master"
 psql -h 127.0.0.1 -p "$newport" -U postgres -d postgres -X -q -c "insert into fo values (2)"
-wait_until 20 test "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -At -c \
+wait_until 20 test "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -q -At -c \
 	"select count(*) from fo where id = 2" 2>/dev/null)" = 1 || fail "$other does not replay the new master"
 
-# the old master comes back as a master: fenced
+newname=n1
+[ "$newport" = "$(cluster_port "$C" n2)" ] && newname=n2
+assert_contains "$(cat "$C/failover.state")" "master = $newname" "the state file names the new master"
+assert_contains "$(cat "$C/failover.state")" "fenced = n0" "the state file fences the old master"
+
+# the old master comes back as a master: fenced, made read only, and so after a restart too
 cluster_start_node "$C" n0
-sleep 2
-psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -q -c "insert into fo values (3)"
-n=$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -At -c \
+wait_until 10 grep -q "event fenced: node n0" "$C/pgrelay.log" || fail "the old master was not made read only"
+assert_eq "$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -At -c "show default_transaction_read_only")" \
+	"on" "fence_old_master"
+PROXY_STOP_TIMEOUT=10 proxy_stop "$C"
+proxy_start "$C" "$PGRELAY_BIN" || fail "pgrelay did not restart"
+grep -q "state file .* $newname is the master after a failover" "$C/pgrelay.log" ||
+	fail "the restarted pgrelay did not read the state file"
+out=$(psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -q -At -c \
+	"insert into fo values (3) returning current_setting('port')")
+assert_eq "$out" "$newport" "after the restart writes go to the new master"
+n=$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -q -At -c \
 	"select count(*) from pg_stat_activity where backend_type = 'client backend'
 	 and application_name not in ('pgrelay monitor', 'psql') and pid <> pg_backend_pid()")
 assert_eq "$n" "0" "the fenced old master has no pgrelay client connection"
 assert_eq "$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -At -c "select count(*) from fo where id = 3")" \
 	"0" "a write after the old master came back did not reach it"
+
+# a second failover: the new master dies; the last replica is promoted (n0 stays fenced)
+cluster_kill_node "$C" "$newname"
+start=$SECONDS
+wait_until 20 psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -q -c "insert into fo values (4)" \
+	2>/dev/null || fail "no write succeeded after the second failover"
+note "second failover: writes again after $((SECONDS - start)) s"
+out=$(psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -q -At -c \
+	"insert into fo values (5) returning current_setting('port')")
+assert_eq "$out" "$op" "the last replica ($other) is the master now"
+assert_contains "$(cat "$C/failover.state")" "master = $other" "the state file follows"
