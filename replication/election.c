@@ -6,9 +6,15 @@
 
 #include <string.h>
 
+/*
+ * What it has applied: a replica that received WAL but holds it back
+ * (recovery_min_apply_delay, a standby conflict) is not as advanced as one
+ * that replayed it. (A promoted replica replays all the WAL it received
+ * before it leaves recovery.)
+ */
 static Lsn position(const Candidate *c)
 {
-	return c->receive_lsn > c->replay_lsn ? c->receive_lsn : c->replay_lsn;
+	return c->replay_lsn;
 }
 
 /* a ranks before b */
@@ -18,6 +24,8 @@ static bool better(const Candidate *a, const Candidate *b)
 
 	if (pa != pb)
 		return pa > pb;
+	if (a->receive_lsn != b->receive_lsn)
+		return a->receive_lsn > b->receive_lsn;
 	if (a->priority != b->priority)
 		return a->priority > b->priority;
 	return strcmp(a->name ? a->name : "", b->name ? b->name : "") < 0;

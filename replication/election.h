@@ -33,15 +33,15 @@ typedef enum ElectResult {
 typedef struct Election {
 	ElectResult result;
 	int node;	 /* ELECT_OK, ELECT_TOO_FAR: the best candidate; else -1 */
-	Lsn lsn;	 /* its position (the larger of received and replayed) */
+	Lsn lsn;	 /* its replayed position */
 	uint64_t behind; /* bytes behind the master's last known position (0 when unknown) */
 	const char *why; /* static text for the event log */
 } Election;
 
 /*
  * The most advanced eligible replica: reachable, in recovery, not marked
- * never; by position (received or replayed, whichever is larger), then
- * priority, then name. master_lsn: the failed master's last known WAL
+ * never; by replayed position, then received position, then priority, then
+ * name. master_lsn: the failed master's last known WAL
  * position (LSN_INVALID when never measured); max_lag: 0 = no limit.
  */
 Election election_choose(const Candidate *c, size_t n, Lsn master_lsn, uint64_t max_lag);

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define FO_MAX_NODES 16
 
@@ -99,6 +100,7 @@ static FoAction suspect_tick(Failover *f, const FoNode *nodes, size_t n, usec_t 
 			      f->failed);
 		return (FoAction){FA_NONE, -1};
 	}
+	memset(c, 0, sizeof(c));
 	k = candidates(f, nodes, n, c);
 	if (election_master_alive(c, k, f->cfg.witness_age, &witness)) {
 		event(f, "failover_deferred",
@@ -108,23 +110,26 @@ static FoAction suspect_tick(Failover *f, const FoNode *nodes, size_t n, usec_t 
 		return (FoAction){FA_NONE, -1};
 	}
 	e = election_choose(c, k, f->master_lsn, f->cfg.max_lag);
+	for (size_t i = 0; i < k; i++)
+		if (c[i].node == e.node)
+			f->cand_name = c[i].name;
 	if (e.result == ELECT_NONE) {
 		event(f, "failover_impossible", "the master failed %d checks: %s", f->failed, e.why);
 		return (FoAction){FA_NONE, -1};
 	}
 	if (e.result == ELECT_TOO_FAR) {
 		event(f, "failover_refused",
-		      "the master failed %d checks; %s: node %d is %llu bytes behind (limit %llu)",
-		      f->failed, e.why, e.node, (unsigned long long)e.behind,
+		      "the master failed %d checks; %s: %s is %llu bytes behind (limit %llu)",
+		      f->failed, e.why, f->cand_name ? f->cand_name : "?", (unsigned long long)e.behind,
 		      (unsigned long long)f->cfg.max_lag);
 		return (FoAction){FA_NONE, -1};
 	}
 	f->candidate = e.node;
 	enter(f, FO_PROMOTE, now);
 	f->action_sent = true;
-	event(f, "failover_started", "the master failed %d checks: promoting node %d (%llu bytes "
+	event(f, "failover_started", "the master failed %d checks: promoting %s (%llu bytes "
 				     "behind its last known position)",
-	      f->failed, e.node, (unsigned long long)e.behind);
+	      f->failed, f->cand_name ? f->cand_name : "?", (unsigned long long)e.behind);
 	return (FoAction){FA_PROMOTE, e.node};
 }
 
@@ -142,7 +147,7 @@ static bool promoted(const Failover *f, const FoNode *nodes, size_t n)
 
 static FoAction abort_to_suspect(Failover *f, const char *tag, const char *what, usec_t now)
 {
-	event(f, tag, "failover aborted: %s (node %d)", what, f->candidate);
+	event(f, tag, "failover aborted: %s (%s)", what, f->cand_name ? f->cand_name : "?");
 	enter(f, FO_SUSPECT, now);
 	f->candidate = -1;
 	return (FoAction){FA_NONE, -1};
@@ -172,7 +177,7 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 			/* seen before the driver's report: its answer was slow, the node was not */
 			enter(f, FO_RECONFIGURE, now);
 			f->action_sent = true;
-			event(f, "promoted", "node %d is out of recovery", f->candidate);
+			event(f, "promoted", "%s is out of recovery", f->cand_name);
 			return (FoAction){FA_RECONFIGURE, f->candidate};
 		}
 		if (now - f->since > f->cfg.timeout)
@@ -182,7 +187,7 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 		if (promoted(f, nodes, n)) {
 			enter(f, FO_RECONFIGURE, now);
 			f->action_sent = true;
-			event(f, "promoted", "node %d is out of recovery on timeline %u", f->candidate,
+			event(f, "promoted", "%s is out of recovery on timeline %u", f->cand_name,
 			      nodes[f->candidate].timeline);
 			return (FoAction){FA_RECONFIGURE, f->candidate};
 		}
@@ -210,14 +215,13 @@ void failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, use
 	if (kind == FA_PROMOTE && f->state == FO_PROMOTE) {
 		if (ok) {
 			enter(f, FO_WAIT_ROLE, now);
-			event(f, "promote_sent", "node %d accepted the promotion", f->candidate);
+			event(f, "promote_sent", "%s accepted the promotion", f->cand_name);
 		} else {
 			abort_to_suspect(f, "failover_aborted", why, now);
 		}
 	} else if (kind == FA_RECONFIGURE && f->state == FO_RECONFIGURE) {
 		if (ok) {
-			event(f, "failover_done", "node %d is the master (was node %d)", f->candidate,
-			      f->master);
+			event(f, "failover_done", "%s is the master", f->cand_name);
 			f->master = f->candidate;
 			f->candidate = -1;
 			f->failed = 0;
@@ -227,8 +231,7 @@ void failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, use
 			enter(f, FO_HEALTHY, now);
 		} else {
 			f->action_sent = false; /* the next tick retries */
-			event(f, "reconfigure_failed", "node %d is promoted but: %s", f->candidate,
-			      why);
+			event(f, "reconfigure_failed", "%s is promoted but: %s", f->cand_name, why);
 		}
 	}
 }

@@ -57,6 +57,7 @@ typedef struct Failover {
 	int master;	   /* the master's node index (-1: none) */
 	int failed;	   /* consecutive failed checks of the master */
 	int candidate;	   /* PROMOTE .. RECONFIGURE: the node being promoted */
+	const char *cand_name; /* its name (the caller's FoNode.c.name) */
 	uint32_t old_timeline;
 	Lsn master_lsn;	   /* the master's last known WAL position */
 	bool action_sent;  /* the state's action was handed out and not reported yet */

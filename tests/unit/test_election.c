@@ -31,17 +31,19 @@ Test(election, most_advanced_wins)
 		size_t n;
 		int want;
 	} cases[] = {
-	    {"by received position", {cand(1, "n1", 100, 90), cand(2, "n2", 200, 50)}, 2, 2},
-	    {"by replayed when it is ahead of received (receiver restarted)",
-	     {cand(1, "n1", 0, 300), cand(2, "n2", 200, 200)}, 2, 1},
-	    {"across the 32-bit boundary", {cand(1, "n1", L(0, 0xffffffff), 0),
-					   cand(2, "n2", L(1, 0), 0)}, 2, 2},
+	    {"by replayed position", {cand(1, "n1", 100, 90), cand(2, "n2", 200, 50)}, 2, 1},
+	    {"a delayed replica (received, not applied) loses",
+	     {cand(1, "n1", 900, 100), cand(2, "n2", 300, 300)}, 2, 2},
+	    {"equal replay: the one that received more",
+	     {cand(1, "n1", 300, 200), cand(2, "n2", 250, 200)}, 2, 1},
+	    {"across the 32-bit boundary", {cand(1, "n1", 0, L(0, 0xffffffff)),
+					   cand(2, "n2", 0, L(1, 0))}, 2, 2},
 	    {"a tie goes to the higher priority", {cand(1, "n1", 100, 100), cand(2, "n2", 100, 100)},
 	     2, 1},
 	    {"a single candidate", {cand(7, "n7", 5, 5)}, 1, 7},
 	};
-	cases[3].c[1].priority = 200;
-	cases[3].want = 2;
+	cases[4].c[1].priority = 200;
+	cases[4].want = 2;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		Election e = election_choose(cases[i].c, cases[i].n, LSN_INVALID, 0);
@@ -93,12 +95,12 @@ Test(election, max_failover_lag)
 		ElectResult want;
 		uint64_t behind;
 	} cases[] = {
-	    {L(0, 1000), 0, ELECT_OK, 500},		  /* no limit */
-	    {L(0, 1000), 500, ELECT_OK, 500},		  /* exactly at the limit */
-	    {L(0, 1001), 500, ELECT_TOO_FAR, 501},	  /* over it */
+	    {L(0, 1000), 0, ELECT_OK, 600},		  /* no limit */
+	    {L(0, 1000), 600, ELECT_OK, 600},		  /* exactly at the limit */
+	    {L(0, 1001), 600, ELECT_TOO_FAR, 601},	  /* over it */
 	    {LSN_INVALID, 1, ELECT_OK, 0},		  /* master never measured: unknown, allowed */
 	    {L(0, 100), 1, ELECT_OK, 0},		  /* the replica is ahead of the last sample */
-	    {L(2, 0), GB, ELECT_TOO_FAR, (2ull << 32) - 500}, /* far behind */
+	    {L(2, 0), GB, ELECT_TOO_FAR, (2ull << 32) - 400}, /* far behind */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

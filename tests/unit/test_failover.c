@@ -74,7 +74,7 @@ Test(failover, detect_promote_confirm_reconfigure, .init = setup)
 	cr_expect_eq(a.node, 2, "the most advanced replica");
 	cr_expect_eq(f.state, FO_PROMOTE);
 	cr_expect_str_eq(f.event, "failover_started");
-	cr_expect_not_null(strstr(f.detail, "100 bytes behind"), "%s", f.detail);
+	cr_expect_not_null(strstr(f.detail, "promoting n2 (100 bytes behind"), "%s", f.detail);
 
 	cr_expect(!failover_check(&f, false, LSN_INVALID, 0, t), "checks are ignored now");
 	failover_done(&f, FA_PROMOTE, true, NULL, t);
