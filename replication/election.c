@@ -7,25 +7,24 @@
 #include <string.h>
 
 /*
- * What it has applied: a replica that received WAL but holds it back
- * (recovery_min_apply_delay, a standby conflict) is not as advanced as one
- * that replayed it. (A promoted replica replays all the WAL it received
- * before it leaves recovery.)
+ * A replica has what it received (promoting it replays all of it): with
+ * synchronous replication an acknowledged commit may be received and not
+ * yet replayed anywhere, so the received position ranks first. Between
+ * equals, the one that applied more (a replica holding WAL back with
+ * recovery_min_apply_delay loses), then priority, then name.
  */
-static Lsn position(const Candidate *c)
+static Lsn received(const Candidate *c)
 {
-	return c->replay_lsn;
+	return c->receive_lsn > c->replay_lsn ? c->receive_lsn : c->replay_lsn;
 }
 
 /* a ranks before b */
 static bool better(const Candidate *a, const Candidate *b)
 {
-	Lsn pa = position(a), pb = position(b);
-
-	if (pa != pb)
-		return pa > pb;
-	if (a->receive_lsn != b->receive_lsn)
-		return a->receive_lsn > b->receive_lsn;
+	if (received(a) != received(b))
+		return received(a) > received(b);
+	if (a->replay_lsn != b->replay_lsn)
+		return a->replay_lsn > b->replay_lsn;
 	if (a->priority != b->priority)
 		return a->priority > b->priority;
 	return strcmp(a->name ? a->name : "", b->name ? b->name : "") < 0;
@@ -39,7 +38,7 @@ Election election_choose(const Candidate *c, size_t n, Lsn master_lsn, uint64_t 
 	for (size_t i = 0; i < n; i++) {
 		const Candidate *x = &c[i];
 		if (!x->reachable || !x->in_recovery || x->never_promote ||
-		    position(x) == LSN_INVALID)
+		    received(x) == LSN_INVALID)
 			continue;
 		if (!best || better(x, best))
 			best = x;
@@ -47,7 +46,8 @@ Election election_choose(const Candidate *c, size_t n, Lsn master_lsn, uint64_t 
 	if (!best)
 		return e;
 	e.node = best->node;
-	e.lsn = position(best);
+	e.lsn = best->replay_lsn;
+	/* how stale it is now: what it applied (a replica holding WAL back is not fresh) */
 	e.behind = master_lsn != LSN_INVALID ? lsn_diff(master_lsn, e.lsn) : 0;
 	if (max_lag && e.behind > max_lag) {
 		e.result = ELECT_TOO_FAR;

@@ -40,8 +40,9 @@ typedef struct Election {
 
 /*
  * The most advanced eligible replica: reachable, in recovery, not marked
- * never; by replayed position, then received position, then priority, then
- * name. master_lsn: the failed master's last known WAL
+ * never; by received position, then replayed position, then priority, then
+ * name. Refused (ELECT_TOO_FAR) when its replayed position is further
+ * behind master_lsn than max_lag. master_lsn: the failed master's last known WAL
  * position (LSN_INVALID when never measured); max_lag: 0 = no limit.
  */
 Election election_choose(const Candidate *c, size_t n, Lsn master_lsn, uint64_t max_lag);

@@ -15,6 +15,12 @@ export ROOT
 own_cluster fo
 C=$OC_DIR
 M=$(cluster_port "$C" n0)
+if [ "${FO_SYNC:-0}" = 1 ]; then
+	# t_failover_sync.sh: a commit is acknowledged once one replica has flushed it
+	psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -q \
+		-c "alter system set synchronous_standby_names = 'ANY 1 (n1, n2)'" \
+		-c "select pg_reload_conf()" >/dev/null
+fi
 proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.2" "failover_after = 3" \
 	"failover_timeout = 20" "write_wait_timeout = 20" "log_level = info" \
 	"state_file = $C/failover.state"
@@ -85,6 +91,11 @@ window=$(sed -e 's/.*window_ms=\([0-9]*\).*/\1/' <<<"$line")
 newport=$(sed -e 's/.*newport=\([0-9]*\).*/\1/' <<<"$line")
 [ "$window" -lt 10000 ] || fail "writes were unavailable for $window ms"
 grep -q "event failover_switch" "$C/pgrelay.log" || fail "no failover_switch event"
+if [ "${FO_SYNC:-0}" = 1 ]; then
+	lost=$(sed -e 's/.*lost=\([0-9]*\).*/\1/' <<<"$line")
+	assert_eq "$lost" "0" "synchronous replication: no acknowledged write lost"
+	exit 0
+fi
 
 # the other replica follows the new master
 other=n1

@@ -31,13 +31,14 @@ Test(election, most_advanced_wins)
 		size_t n;
 		int want;
 	} cases[] = {
-	    {"by replayed position", {cand(1, "n1", 100, 90), cand(2, "n2", 200, 50)}, 2, 1},
-	    {"a delayed replica (received, not applied) loses",
-	     {cand(1, "n1", 900, 100), cand(2, "n2", 300, 300)}, 2, 2},
-	    {"equal replay: the one that received more",
-	     {cand(1, "n1", 300, 200), cand(2, "n2", 250, 200)}, 2, 1},
-	    {"across the 32-bit boundary", {cand(1, "n1", 0, L(0, 0xffffffff)),
-					   cand(2, "n2", 0, L(1, 0))}, 2, 2},
+	    {"by received position (it holds what synchronous replication acknowledged)",
+	     {cand(1, "n1", 100, 90), cand(2, "n2", 200, 50)}, 2, 2},
+	    {"equal received: the one that applied more (a delayed replica loses)",
+	     {cand(1, "n1", 300, 100), cand(2, "n2", 300, 250)}, 2, 2},
+	    {"a receiver restarted: replayed counts as received",
+	     {cand(1, "n1", 0, 300), cand(2, "n2", 250, 250)}, 2, 1},
+	    {"across the 32-bit boundary", {cand(1, "n1", L(0, 0xffffffff), 0),
+					   cand(2, "n2", L(1, 0), 0)}, 2, 2},
 	    {"a tie goes to the higher priority", {cand(1, "n1", 100, 100), cand(2, "n2", 100, 100)},
 	     2, 1},
 	    {"a single candidate", {cand(7, "n7", 5, 5)}, 1, 7},
