@@ -257,6 +257,12 @@ void client_effects_reset(Client *cl);
 /* Calls fn on every active client (it may close the client). */
 void client_each(void (*fn)(Client *, const Node *), const Node *arg);
 void client_master_changed(Client *cl, const Node *master);
+/*
+ * b (the master) is gone: keep the client when its session can go on (see
+ * client_pump.c); owed: units were in flight there (each gets 08006).
+ * False when the client must be closed.
+ */
+bool client_master_lost(Client *cl, Backend *b, bool owed, const char *node, const char *why);
 void client_mark_node_down(const Node *node, const char *why);
 void client_note_latency(const Node *node, usec_t us);
 bool client_is_idle(const Client *cl);

@@ -127,8 +127,7 @@ static bool rerun_possible(Client *cl)
  * their outcome is unknown (never rerun: they may have committed). False
  * when the client must be closed instead.
  */
-static bool master_lost_quietly(Client *cl, Backend *b, bool owed, const char *node,
-				const char *why)
+bool client_master_lost(Client *cl, Backend *b, bool owed, const char *node, const char *why)
 {
 	bool txn = cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_MASTER;
 
@@ -212,7 +211,7 @@ static void backend_lost(Client *cl, Backend *b)
 		client_close(cl, "server closed the connection after an error");
 		return;
 	}
-	if (!told && master_lost_quietly(cl, b, owed, sv->node->name, why))
+	if (!told && client_master_lost(cl, b, owed, sv->node->name, why))
 		return;
 	client_fatal(cl, "08006", "server connection lost (%s): %s", sv->node->name, why);
 }

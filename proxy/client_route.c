@@ -139,20 +139,21 @@ void client_master_changed(Client *cl, const Node *master)
 	Backend *b = &cl->bk[DEST_MASTER];
 	Server *sv = b->sv;
 
+	bool owed = false;
+
 	if (!sv || sv->node == master)
 		return;
 	for (unsigned i = 0; i < cl->qlen; i++)
-		if (client_q_at(cl, i)->dest == DEST_MASTER) {
-			client_fatal(cl, "08006",
-				     "failover: the master changed while a statement ran there; its "
-				     "outcome is unknown");
-			return;
-		}
-	if (cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_MASTER)
-		cl->txn_lost = true;
+		owed |= client_q_at(cl, i)->dest == DEST_MASTER;
 	b->sv = NULL;
 	sv->link = NULL;
 	server_close(sv, "the master changed (failover)");
+	if (!client_master_lost(cl, b, owed, sv->node->name, "failover")) {
+		client_fatal(cl, "08006",
+			     "failover: the master changed under the session (its statements' "
+			     "outcome is unknown)");
+		return;
+	}
 	clog_info(cl, "failover: its next master statement goes to %s", master->name);
 }
 

@@ -441,8 +441,18 @@ static void mon_connect(MonNode *mn)
 
 static void fo_log(void)
 {
-	if (M.fo.event)
-		log_warning("event %s: %s", M.fo.event, M.fo.detail);
+	static const char *last;
+	static usec_t last_at;
+	usec_t now = mon_now();
+
+	if (!M.fo.event)
+		return;
+	/* a decision repeated every tick (deferred, refused...) is logged every 5 s */
+	if (M.fo.event == last && now - last_at < 5 * USEC_PER_SEC)
+		return;
+	last = M.fo.event;
+	last_at = now;
+	log_warning("event %s: %s", M.fo.event, M.fo.detail);
 }
 
 static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline)
