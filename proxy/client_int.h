@@ -237,6 +237,12 @@ void client_cancel_request(int32_t pid, int32_t key);
 
 /* client_login.c */
 void client_startup_read(Client *cl);
+/* A login held by a failover asks the master's pool again (client_login.c). */
+void client_login_retry(Client *cl);
+/* Holds a login until the failover ends (up to write_wait_timeout); false: too late. */
+bool client_login_hold(Client *cl);
+/* The held login or unit went on: forget its deadline. */
+void client_wait_done(Client *cl);
 void client_auth_read(Client *cl);
 
 /* client_route.c: client -> servers */

@@ -203,8 +203,9 @@ static void client_auth_ok(Client *cl)
 		client_fatal(cl, "57P03", "no master node is available");
 		return;
 	}
-	p = pool_get(master, cl->backend_db, cl->backend_user, cl->pool_size);
 	w = &cl->bk[DEST_MASTER].waiter;
+	cl->bk[DEST_MASTER].node = master;
+	p = pool_get(master, cl->backend_db, cl->backend_user, cl->pool_size);
 	w->ready = client_master_ready;
 	w->failed = client_master_failed;
 	w->sig = cl->sig;
@@ -383,3 +384,18 @@ void client_auth_read(Client *cl)
 	conn_compact(c);
 }
 
+
+/* A login held by a failover: ask the (new) master's pool again. */
+void client_login_retry(Client *cl)
+{
+	const Node *master = topology_master();
+	PoolWaiter *w = &cl->bk[DEST_MASTER].waiter;
+
+	if (!master) {
+		client_fatal(cl, "57P03", "no master node is available");
+		return;
+	}
+	cl->bk[DEST_MASTER].node = master;
+	clog_debug(cl, "asking %s for a server again", master->name);
+	pool_request(pool_get(master, cl->backend_db, cl->backend_user, cl->pool_size), w);
+}

@@ -10,6 +10,8 @@
  */
 #include "client_int.h"
 
+#include "monitor.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +59,7 @@ void client_master_ready(PoolWaiter *w, Server *sv)
 	PgWriter wr;
 
 	client_backend_link(b, sv);
+	client_wait_done(cl);
 	b->guc_version = cl->sess.guc_version;
 	cl->fwd_left = 0;
 	cl->in_txn = false;
@@ -83,8 +86,14 @@ void client_master_ready(PoolWaiter *w, Server *sv)
 void client_master_failed(PoolWaiter *w, const ServerError *err)
 {
 	Backend *b = container_of(w, Backend, waiter);
+	Client *cl = b->cl;
 
-	client_fatal(b->cl, err->sqlstate[0] ? err->sqlstate : "08006", "%s", err->message);
+	/* a failed connect is an observation: during a failover the login waits for its end */
+	if (b->node && !err->sqlstate[0])
+		monitor_note_failure(b->node, err->message);
+	if (monitor_failover_active() && client_login_hold(cl))
+		return;
+	client_fatal(cl, err->sqlstate[0] ? err->sqlstate : "08006", "%s", err->message);
 }
 
 static bool owes(const Client *cl, RouteDest d)

@@ -100,13 +100,28 @@ static void wait_clear(Client *cl)
 		list_remove(&waiting, &cl->wait_node);
 }
 
+/* A held unit (or a held login) looks again. */
+static void wait_wake(Client *cl, bool timer)
+{
+	if (cl->state == CL_WAITING) {
+		if (monitor_failover_active() && !timer)
+			client_login_hold(cl); /* still under way: keep waiting */
+		else if (monitor_failover_active())
+			client_fatal(cl, "57P03", "no master is available: a failover is in progress");
+		else
+			client_login_retry(cl);
+		return;
+	}
+	client_forward(cl);
+}
+
 static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	Client *cl = container_of(w, Client, wait_timer);
 
 	(void)loop;
 	(void)revents;
-	client_forward(cl);
+	wait_wake(cl, true);
 }
 
 /*
@@ -157,6 +172,19 @@ void client_master_changed(Client *cl, const Node *master)
 	clog_info(cl, "failover: its next master statement goes to %s", master->name);
 }
 
+void client_wait_done(Client *cl)
+{
+	wait_clear(cl);
+}
+
+bool client_login_hold(Client *cl)
+{
+	if (!wait_for(cl, client_cfg->write_wait_timeout))
+		return false;
+	clog_info(cl, "no master during a failover: the login waits");
+	return true;
+}
+
 /* The monitor learned something: every held read looks again. */
 void client_monitor_news(void)
 {
@@ -183,7 +211,7 @@ void client_monitor_news(void)
 	}
 	while (!listhead_empty(&now)) {
 		Client *cl = container_of(listhead_pop(&now), Client, wait_node);
-		client_forward(cl);
+		wait_wake(cl, false);
 	}
 }
 

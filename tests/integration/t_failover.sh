@@ -64,6 +64,16 @@ for w in ws:
 time.sleep(1.0)
 subprocess.run(["bash", "-c", "source %s && cluster_kill_node %s n0" % (lib, cdir)], check=True)
 state["kill_at"] = time.monotonic() # the master is gone: pg_ctl -m immediate has returned
+# a client logging in during the failover waits for it instead of being refused
+late = {}
+def late_login():
+    try:
+        lc = Conn(port).login()
+        late["port"] = int(lc.value("insert into fo values (7) returning current_setting('port')"))
+    except Exception as e:
+        late["error"] = repr(e)
+lt = threading.Thread(target=late_login)
+lt.start()
 deadline = time.monotonic() + 30
 while state["first_after"] is None and time.monotonic() < deadline:
     time.sleep(0.05)
@@ -71,6 +81,9 @@ time.sleep(1.0)
 state["stop"] = True
 for w in ws:
     w.join()
+lt.join(30)
+check("port" in late and late["port"] != master,
+      "a login during the failover waited and wrote on the new master: %r" % late)
 check(state["first_after"] is not None, "no write succeeded within 30 s of the kill")
 window = state["first_after"] - state["kill_at"]
 newport = int(idle.value("insert into fo values (1) returning current_setting('port')"))
