@@ -30,7 +30,7 @@ static double node_latency[ROUTER_MAX_NODES] = {-1, -1, -1, -1, -1, -1, -1, -1,
 						-1, -1, -1, -1, -1, -1, -1, -1};
 static BalanceState balance_state;
 
-static void replica_ready(PoolWaiter *w, Server *sv);
+static void backend_attached(PoolWaiter *w, Server *sv);
 static void prelude_clear(Client *cl);
 static void wait_clear(Client *cl);
 static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents);
@@ -853,7 +853,7 @@ static int replica_ensure(Client *cl)
 	}
 	p = pool_get(node, cl->backend_db, cl->backend_user, cl->pool_size);
 	b->node = node;
-	b->waiter.ready = replica_ready;
+	b->waiter.ready = backend_attached;
 	b->waiter.failed = replica_failed;
 	b->waiter.sig = cl->sig;
 	b->waiter.sig_len = cl->sig_len;
@@ -894,11 +894,6 @@ static void backend_attached(PoolWaiter *w, Server *sv)
 	clog_debug(cl, "%s connection: backend %d on %s", router_dest_name(b->dest),
 		   sv->backend_pid, sv->node->name);
 	client_forward(cl);
-}
-
-static void replica_ready(PoolWaiter *w, Server *sv)
-{
-	backend_attached(w, sv);
 }
 
 static void replica_failed(PoolWaiter *w, const ServerError *err)
