@@ -89,7 +89,7 @@ void client_master_failed(PoolWaiter *w, const ServerError *err)
 	Client *cl = b->cl;
 
 	/* a failed connect is an observation: during a failover the login waits for its end */
-	if (b->node && !err->sqlstate[0])
+	if (b->node && (!err->sqlstate[0] || strcmp(err->sqlstate, "08006") == 0))
 		monitor_note_failure(b->node, err->message);
 	if (monitor_failover_active() && client_login_hold(cl))
 		return;

@@ -932,7 +932,9 @@ static void master_reconnect_failed(PoolWaiter *w, const ServerError *err)
 	Client *cl = b->cl;
 
 	b->acquiring = false;
-	if (b->node)
+	/* a refused or timed-out connect (pgrelay's 08006) is a health observation; a
+	 * server's own error (too many clients, a bad password) says the server is alive */
+	if (b->node && (!err->sqlstate[0] || strcmp(err->sqlstate, "08006") == 0))
 		monitor_note_failure(b->node, err->message);
 	b->node = NULL;
 	snprintf(cl->master_error, sizeof(cl->master_error), "%s", err->message);
