@@ -16,13 +16,13 @@ PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c
              proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
              proxy/router.c proxy/client_route.c proxy/funccache.c
 REPL_SRCS  = replication/topology.c replication/pgconn.c replication/lag.c replication/monitor.c \
-             replication/election.c replication/failover.c replication/statefile.c
+             replication/election.c replication/failover.c replication/statefile.c replication/hook.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
 OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links only the pure modules it tests.
 UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify test_router \
-             test_lag test_election test_failover test_statefile
+             test_lag test_election test_failover test_statefile test_hook
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
 test_config_OBJS  = proxy/log.c proxy/config.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
@@ -34,6 +34,7 @@ test_lag_OBJS    = proxy/log.c replication/lag.c
 test_election_OBJS = proxy/log.c replication/lag.c replication/election.c
 test_failover_OBJS = proxy/log.c replication/lag.c replication/election.c replication/failover.c
 test_statefile_OBJS = proxy/log.c replication/statefile.c
+test_hook_OBJS   = proxy/log.c replication/hook.c
 
 .PHONY: all check test test-integration test-regress asan valgrind fuzz deps demo demo-stop \
         bench format format-check clean

@@ -13,8 +13,8 @@
 const char *failover_state_name(FoState s)
 {
 	static const char *const names[] = {
-	    [FO_HEALTHY] = "healthy",	  [FO_SUSPECT] = "suspect",
-	    [FO_PROMOTE] = "promote",	  [FO_WAIT_ROLE] = "wait_role",
+	    [FO_HEALTHY] = "healthy",	      [FO_SUSPECT] = "suspect",
+	    [FO_PROMOTE] = "promote",	      [FO_WAIT_ROLE] = "wait_role",
 	    [FO_RECONFIGURE] = "reconfigure",
 	};
 	_Static_assert(ARRAY_SIZE(names) == FO__COUNT, "update names");
@@ -114,21 +114,23 @@ static FoAction suspect_tick(Failover *f, const FoNode *nodes, size_t n, usec_t 
 		if (c[i].node == e.node)
 			f->cand_name = c[i].name;
 	if (e.result == ELECT_NONE) {
-		event(f, "failover_impossible", "the master failed %d checks: %s", f->failed, e.why);
+		event(f, "failover_impossible", "the master failed %d checks: %s", f->failed,
+		      e.why);
 		return (FoAction){FA_NONE, -1};
 	}
 	if (e.result == ELECT_TOO_FAR) {
 		event(f, "failover_refused",
 		      "the master failed %d checks; %s: %s is %llu bytes behind (limit %llu)",
-		      f->failed, e.why, f->cand_name ? f->cand_name : "?", (unsigned long long)e.behind,
-		      (unsigned long long)f->cfg.max_lag);
+		      f->failed, e.why, f->cand_name ? f->cand_name : "?",
+		      (unsigned long long)e.behind, (unsigned long long)f->cfg.max_lag);
 		return (FoAction){FA_NONE, -1};
 	}
 	f->candidate = e.node;
 	enter(f, FO_PROMOTE, now);
 	f->action_sent = true;
-	event(f, "failover_started", "the master failed %d checks: promoting %s (%llu bytes "
-				     "behind its last known position)",
+	event(f, "failover_started",
+	      "the master failed %d checks: promoting %s (%llu bytes "
+	      "behind its last known position)",
 	      f->failed, f->cand_name ? f->cand_name : "?", (unsigned long long)e.behind);
 	return (FoAction){FA_PROMOTE, e.node};
 }
@@ -163,7 +165,8 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 	if (stalled && (f->state == FO_HEALTHY || f->state == FO_SUSPECT)) {
 		/* the loop did not run (a stall, a suspended machine): look again first */
 		if (f->failed > 0)
-			event(f, "tilt", "the monitor ran late: counting the master's checks again");
+			event(f, "tilt",
+			      "the monitor ran late: counting the master's checks again");
 		f->failed = 0;
 		return (FoAction){FA_NONE, -1};
 	}
@@ -181,7 +184,8 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 			return (FoAction){FA_RECONFIGURE, f->candidate};
 		}
 		if (now - f->since > f->cfg.timeout)
-			return abort_to_suspect(f, "failover_aborted", "the promotion timed out", now);
+			return abort_to_suspect(f, "failover_aborted", "the promotion timed out",
+						now);
 		return (FoAction){FA_NONE, -1};
 	case FO_WAIT_ROLE:
 		if (promoted(f, nodes, n)) {

@@ -127,8 +127,8 @@ Lag lag_compute(const Sample *master, const LagHistory *h, const Sample *replica
 	return lag;
 }
 
-NodeState lag_judge_replica(const Sample *replica, const Lag *lag, const LagLimits *lim,
-			    usec_t now, const char **why)
+NodeState lag_judge_replica(const Sample *replica, const Lag *lag, const LagLimits *lim, usec_t now,
+			    const char **why)
 {
 	if (replica->at == 0) {
 		*why = "not measured yet";
@@ -166,8 +166,7 @@ NodeState lag_judge_replica(const Sample *replica, const Lag *lag, const LagLimi
 	return NS_UP;
 }
 
-NodeState lag_judge_master(const Sample *master, usec_t now, usec_t stale_after,
-			   const char **why)
+NodeState lag_judge_master(const Sample *master, usec_t now, usec_t stale_after, const char **why)
 {
 	if (master->at == 0) {
 		*why = "not measured yet";

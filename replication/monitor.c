@@ -7,6 +7,7 @@
 #include "monitor.h"
 
 #include "failover.h"
+#include "hook.h"
 #include "log.h"
 #include "pgconn.h"
 #include "statefile.h"
@@ -18,25 +19,25 @@
 
 /* Everything a node says about itself in one round trip. */
 static const char full_query[] =
-	"SELECT pg_is_in_recovery(), "
-	"CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn() END, "
-	"CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn() END, "
-	"pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), "
-	"(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) "
-	"* 1000000)::bigint, "
-	"r.status, r.sender_host || ':' || r.sender_port, r.received_tli, "
-	"CASE WHEN pg_is_in_recovery() THEN NULL "
-	"ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END, "
-	"pg_size_bytes(current_setting('wal_segment_size')), "
-	"CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn() END, "
-	"current_setting('synchronous_commit') = 'off' OR EXISTS (SELECT 1 FROM "
-	"pg_db_role_setting, unnest(setconfig) c WHERE lower(c) LIKE 'synchronous_commit=%' "
-	"AND lower(c) NOT IN ('synchronous_commit=on', 'synchronous_commit=local', "
-	"'synchronous_commit=remote_write', 'synchronous_commit=remote_apply')), "
-	"(extract(epoch FROM clock_timestamp() - r.last_msg_receipt_time) * 1000000)::bigint "
-	"FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver r ON true";
+    "SELECT pg_is_in_recovery(), "
+    "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn() END, "
+    "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn() END, "
+    "pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), "
+    "(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) "
+    "* 1000000)::bigint, "
+    "r.status, r.sender_host || ':' || r.sender_port, r.received_tli, "
+    "CASE WHEN pg_is_in_recovery() THEN NULL "
+    "ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END, "
+    "pg_size_bytes(current_setting('wal_segment_size')), "
+    "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn() END, "
+    "current_setting('synchronous_commit') = 'off' OR EXISTS (SELECT 1 FROM "
+    "pg_db_role_setting, unnest(setconfig) c WHERE lower(c) LIKE 'synchronous_commit=%' "
+    "AND lower(c) NOT IN ('synchronous_commit=on', 'synchronous_commit=local', "
+    "'synchronous_commit=remote_write', 'synchronous_commit=remote_apply')), "
+    "(extract(epoch FROM clock_timestamp() - r.last_msg_receipt_time) * 1000000)::bigint "
+    "FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver r ON true";
 static const char master_pos_query[] =
-	"SELECT pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn()";
+    "SELECT pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn()";
 static const char replica_pos_query[] = "SELECT pg_last_wal_replay_lsn()";
 
 enum { Q_NONE, Q_FULL, Q_POS };
@@ -45,12 +46,12 @@ typedef struct MonNode {
 	const Node *node;
 	PgConn *pc;
 	bool connected;
-	int running;	 /* Q_NONE, Q_FULL, Q_POS */
-	bool want_pos;	 /* a position poll was asked for */
-	usec_t sent_at;	 /* when the running query was sent */
+	int running;	  /* Q_NONE, Q_FULL, Q_POS */
+	bool want_pos;	  /* a position poll was asked for */
+	usec_t sent_at;	  /* when the running query was sent */
 	usec_t next_full; /* when the next full poll is due */
-	usec_t retry_at; /* after a failure: when to connect again */
-	uint64_t seq;	 /* master: the number of the running poll */
+	usec_t retry_at;  /* after a failure: when to connect again */
+	uint64_t seq;	  /* master: the number of the running poll */
 	bool warned_privileges;
 	bool fence_sent; /* fence_old_master: made read only once it answered as a master */
 	NodeHealth h;
@@ -228,8 +229,8 @@ static void judge_replica(MonNode *mn, usec_t now)
 	for (size_t i = 0; i < M.n; i++)
 		if (is_master(&M.nodes[i]))
 			m = &M.nodes[i];
-	mn->h.lag = m ? lag_compute(&m->h.last, &M.hist, &mn->h.last, now, M.lim.stale_after)
-		      : (Lag){0};
+	mn->h.lag =
+	    m ? lag_compute(&m->h.last, &M.hist, &mn->h.last, now, M.lim.stale_after) : (Lag){0};
 	st = lag_judge_replica(&mn->h.last, &mn->h.lag, &M.lim, now, &why);
 	observe(mn, st, why, false);
 }
@@ -276,10 +277,11 @@ static void full_answer(MonNode *mn, const PGresult *res)
 		v = val(res, 12);
 		if (v && (v[0] == 't') != M.async_anywhere) {
 			M.async_anywhere = v[0] == 't';
-			log_info("monitor: synchronous_commit = off %s: read-your-writes watermarks "
-				 "use the master's %s position",
-				 M.async_anywhere ? "is configured" : "is not configured",
-				 M.async_anywhere ? "WAL insert" : "WAL flush");
+			log_info(
+			    "monitor: synchronous_commit = off %s: read-your-writes watermarks "
+			    "use the master's %s position",
+			    M.async_anywhere ? "is configured" : "is not configured",
+			    M.async_anywhere ? "WAL insert" : "WAL flush");
 		}
 		if (!s.in_recovery && s.wal_lsn != LSN_INVALID)
 			lag_history_add(&M.hist, s.at, s.wal_lsn);
@@ -348,7 +350,8 @@ static void on_result(PgConn *pc, const PGresult *res, const char *err, void *ar
 		mn->h.failures++;
 		mn->h.last.at = mn->sent_at;
 		mn->h.last.ok = false;
-		log_debug("monitor: node %s: %s", mn->node->name, msg && msg[0] ? msg : "bad answer");
+		log_debug("monitor: node %s: %s", mn->node->name,
+			  msg && msg[0] ? msg : "bad answer");
 		observe(mn, NS_DOWN, "its health query fails", true);
 		fo_check(mn, false, LSN_INVALID, 0);
 	} else if (q == Q_FULL) {
@@ -412,8 +415,8 @@ static void on_connect(PgConn *pc, bool ok, const char *err, void *arg)
 static void mon_connect(MonNode *mn)
 {
 	char host[NI_MAXHOST], port[16];
-	const char *keys[] = {"hostaddr", "port",	     "user",	"password",
-			      "dbname",	  "application_name", "sslmode", NULL};
+	const char *keys[] = {"hostaddr",	  "port",    "user", "password", "dbname",
+			      "application_name", "sslmode", NULL};
 	const char *vals[8];
 	const Node *n = mn->node;
 
@@ -499,10 +502,10 @@ static void fo_promote_result(PgConn *pc, const PGresult *res, const char *err, 
 
 	(void)arg;
 	snprintf(why, sizeof(why), "%s",
-		 ok ? "promoted"
-		    : res ? (PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
-							   : "pg_promote() returned false")
-			  : (err ? err : "no answer"));
+		 ok    ? "promoted"
+		 : res ? (PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
+						       : "pg_promote() returned false")
+		       : (err ? err : "no answer"));
 	pgconn_free(pc);
 	M.fo_pc = NULL;
 	failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now());
@@ -521,10 +524,31 @@ static void fo_promote_connected(PgConn *pc, bool ok, const char *err, void *arg
 	fo_log();
 }
 
+static void fo_promote_hook_done(bool ok, const char *why, void *arg)
+{
+	(void)arg;
+	failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now());
+	fo_log();
+}
+
 static void fo_promote(const Node *n)
 {
 	const char *keys[8], *vals[8];
 	char host[NI_MAXHOST], port[16];
+
+	if (M.cfg->promote_command[0]) {
+		char cmd[2048];
+		HookVars v = {.n = n->name, .h = n->host, .p = port};
+		snprintf(port, sizeof(port), "%d", n->port);
+		log_warning("event failover_promote: running promote_command for node %s", n->name);
+		if (!hook_expand(M.cfg->promote_command, &v, cmd, sizeof(cmd)) ||
+		    !hook_run(M.loop, cmd, M.cfg->failover_timeout, fo_promote_hook_done, NULL)) {
+			failover_done(&M.fo, FA_PROMOTE, false, "cannot run promote_command",
+				      mon_now());
+			fo_log();
+		}
+		return;
+	}
 
 	fo_login(n, keys, vals, host, sizeof(host), port, sizeof(port));
 	M.fo_pc = pgconn_new(M.loop, keys, vals);
@@ -590,8 +614,8 @@ static void fo_follow_step(PgConn *pc, const PGresult *res, const char *err, voi
 	FoFollow *f = arg;
 	char conninfo[2048], *lit, sql[4200];
 
-	if (!res || (PQresultStatus(res) != PGRES_TUPLES_OK &&
-		     PQresultStatus(res) != PGRES_COMMAND_OK)) {
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)) {
 		snprintf(sql, sizeof(sql), "could not be repointed: %s",
 			 res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
 		fo_follow_end(f, sql);
@@ -633,11 +657,37 @@ static void fo_follow_connected(PgConn *pc, bool ok, const char *err, void *arg)
 	}
 }
 
+static void fo_follow_hook_done(bool ok, const char *why, void *arg)
+{
+	const Node *n = arg;
+
+	log_warning("event failover_follow: node %s: follow_command %s", n->name,
+		    ok ? "succeeded" : why);
+}
+
 static void fo_follow(const Node *n, const Node *master)
 {
 	const char *keys[8], *vals[8];
 	char host[NI_MAXHOST], port[16];
-	FoFollow *f = xcalloc(1, sizeof(*f));
+	FoFollow *f;
+
+	if (M.cfg->follow_command[0]) {
+		char cmd[2048], mport[16];
+		HookVars v = {.n = n->name,
+			      .h = n->host,
+			      .p = port,
+			      .N = master->name,
+			      .H = master->host,
+			      .P = mport};
+		snprintf(port, sizeof(port), "%d", n->port);
+		snprintf(mport, sizeof(mport), "%d", master->port);
+		if (!hook_expand(M.cfg->follow_command, &v, cmd, sizeof(cmd)) ||
+		    !hook_run(M.loop, cmd, M.cfg->failover_timeout, fo_follow_hook_done, (void *)n))
+			log_warning("event failover_follow: node %s: cannot run follow_command",
+				    n->name);
+		return;
+	}
+	f = xcalloc(1, sizeof(*f));
 
 	f->node = n;
 	f->master = master;
@@ -779,18 +829,19 @@ static void fo_tick(usec_t now)
 		const NodeHealth *h = &M.nodes[i].h;
 		const Node *node = M.nodes[i].node;
 		bool recent = h->last.at && now - h->last.at <= M.lim.stale_after;
-		v[i] = (FoNode){.c = {.node = (int)i,
-				      .name = node->name,
-				      .reachable = h->last.ok && recent && !node->fenced,
-				      .in_recovery = h->last.in_recovery,
-				      .never_promote = i < M.cfg->nnodes && M.cfg->nodes[i].never_promote,
-				      .priority = i < M.cfg->nnodes ? M.cfg->nodes[i].priority : 100,
-				      .receive_lsn = h->last.receive_lsn,
-				      .replay_lsn = h->last.replay_lsn,
-				      .streaming = h->last.streaming,
-				      .receipt_age = h->last.receipt_age},
-				.timeline = h->last.timeline,
-				.wal_lsn = h->last.wal_lsn};
+		v[i] = (FoNode){
+		    .c = {.node = (int)i,
+			  .name = node->name,
+			  .reachable = h->last.ok && recent && !node->fenced,
+			  .in_recovery = h->last.in_recovery,
+			  .never_promote = i < M.cfg->nnodes && M.cfg->nodes[i].never_promote,
+			  .priority = i < M.cfg->nnodes ? M.cfg->nodes[i].priority : 100,
+			  .receive_lsn = h->last.receive_lsn,
+			  .replay_lsn = h->last.replay_lsn,
+			  .streaming = h->last.streaming,
+			  .receipt_age = h->last.receipt_age},
+		    .timeline = h->last.timeline,
+		    .wal_lsn = h->last.wal_lsn};
 	}
 	a = failover_tick(&M.fo, v, n, now);
 	fo_log();
@@ -886,8 +937,8 @@ NodeState monitor_state(size_t i, usec_t now)
 	if (!h)
 		return NS_UNKNOWN;
 	/* a state older than a measurement may be is not a state */
-	if (h->state != NS_DOWN && (!h->last.at || (now > h->last.at &&
-						    now - h->last.at > M.lim.stale_after)))
+	if (h->state != NS_DOWN &&
+	    (!h->last.at || (now > h->last.at && now - h->last.at > M.lim.stale_after)))
 		return NS_UNKNOWN;
 	return h->state;
 }

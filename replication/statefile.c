@@ -57,7 +57,8 @@ bool statefile_write(const char *path, const FoStateFile *s, char *err, size_t e
 			       "master = %s\ntimeline = %u\n",
 			       s->master, s->timeline);
 	for (size_t i = 0; i < s->nfenced && len < sizeof(buf); i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "fenced = %s\n", s->fenced[i]);
+		len +=
+		    (size_t)snprintf(buf + len, sizeof(buf) - len, "fenced = %s\n", s->fenced[i]);
 	if (len >= sizeof(buf) || snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: too long", path);
 		return false;

@@ -32,15 +32,25 @@ Test(election, most_advanced_wins)
 		int want;
 	} cases[] = {
 	    {"by received position (it holds what synchronous replication acknowledged)",
-	     {cand(1, "n1", 100, 90), cand(2, "n2", 200, 50)}, 2, 2},
+	     {cand(1, "n1", 100, 90), cand(2, "n2", 200, 50)},
+	     2,
+	     2},
 	    {"equal received: the one that applied more (a delayed replica loses)",
-	     {cand(1, "n1", 300, 100), cand(2, "n2", 300, 250)}, 2, 2},
+	     {cand(1, "n1", 300, 100), cand(2, "n2", 300, 250)},
+	     2,
+	     2},
 	    {"a receiver restarted: replayed counts as received",
-	     {cand(1, "n1", 0, 300), cand(2, "n2", 250, 250)}, 2, 1},
-	    {"across the 32-bit boundary", {cand(1, "n1", L(0, 0xffffffff), 0),
-					   cand(2, "n2", L(1, 0), 0)}, 2, 2},
-	    {"a tie goes to the higher priority", {cand(1, "n1", 100, 100), cand(2, "n2", 100, 100)},
-	     2, 1},
+	     {cand(1, "n1", 0, 300), cand(2, "n2", 250, 250)},
+	     2,
+	     1},
+	    {"across the 32-bit boundary",
+	     {cand(1, "n1", L(0, 0xffffffff), 0), cand(2, "n2", L(1, 0), 0)},
+	     2,
+	     2},
+	    {"a tie goes to the higher priority",
+	     {cand(1, "n1", 100, 100), cand(2, "n2", 100, 100)},
+	     2,
+	     1},
 	    {"a single candidate", {cand(7, "n7", 5, 5)}, 1, 7},
 	};
 	cases[4].c[1].priority = 200;
@@ -96,11 +106,11 @@ Test(election, max_failover_lag)
 		ElectResult want;
 		uint64_t behind;
 	} cases[] = {
-	    {L(0, 1000), 0, ELECT_OK, 600},		  /* no limit */
-	    {L(0, 1000), 600, ELECT_OK, 600},		  /* exactly at the limit */
-	    {L(0, 1001), 600, ELECT_TOO_FAR, 601},	  /* over it */
-	    {LSN_INVALID, 1, ELECT_OK, 0},		  /* master never measured: unknown, allowed */
-	    {L(0, 100), 1, ELECT_OK, 0},		  /* the replica is ahead of the last sample */
+	    {L(0, 1000), 0, ELECT_OK, 600},	   /* no limit */
+	    {L(0, 1000), 600, ELECT_OK, 600},	   /* exactly at the limit */
+	    {L(0, 1001), 600, ELECT_TOO_FAR, 601}, /* over it */
+	    {LSN_INVALID, 1, ELECT_OK, 0},	   /* master never measured: unknown, allowed */
+	    {L(0, 100), 1, ELECT_OK, 0},	   /* the replica is ahead of the last sample */
 	    {L(2, 0), GB, ELECT_TOO_FAR, (2ull << 32) - 400}, /* far behind */
 	};
 
