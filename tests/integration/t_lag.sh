@@ -144,9 +144,9 @@ wait_pid_exit "$waiter" 30 || rc=$?
 assert_eq "$(cat "$TMP/waited.out")" "$R2" "the waiting read ran on the replica that came back"
 note "a read waited $((SECONDS - start)) s for n2 to come back"
 
+mark # before the start: the monitor may see it up before the replicas are waited for
 cluster_start_node "$C" n1
 cluster_wait_replicas "$C" || fail "the replicas did not stream again"
-mark
 wait_event "node n1 (replica) down -> up" 15 >/dev/null
 out=$(reads_on 10 | sort -u | tr '\n' ' ')
 assert_eq "$out" "$R1 $R2 " "both restarted replicas serve reads again"
