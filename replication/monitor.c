@@ -54,6 +54,8 @@ typedef struct MonNode {
 	uint64_t seq;	  /* master: the number of the running poll */
 	bool warned_privileges;
 	bool fence_sent; /* fence_old_master: made read only once it answered as a master */
+	const Node *follow; /* repointed at this new master: not yet seen streaming from it */
+	usec_t follow_since;
 	NodeHealth h;
 	Hysteresis hy;
 } MonNode;
@@ -87,6 +89,7 @@ static struct {
 } M;
 
 static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline);
+static void fo_follow_check(MonNode *mn, const Sample *s, usec_t now);
 static void fo_fence(MonNode *mn);
 
 static void mon_send(MonNode *mn);
@@ -304,6 +307,8 @@ static void full_answer(MonNode *mn, const PGresult *res)
 	} else {
 		if (mn->node->fenced && !s.in_recovery && !mn->fence_sent)
 			fo_fence(mn);
+		if (mn->follow)
+			fo_follow_check(mn, &s, now);
 		if (s.replay_lsn > mn->h.pos_lsn || s.replay_lsn == LSN_INVALID) {
 			mn->h.pos_lsn = s.replay_lsn;
 			mn->h.pos_at = s.at;
@@ -790,6 +795,26 @@ static void fo_fence(MonNode *mn)
 	}
 }
 
+/* A repointed replica: confirmed once its WAL receiver streams from the new master. */
+static void fo_follow_check(MonNode *mn, const Sample *s, usec_t now)
+{
+	char want[300];
+
+	snprintf(want, sizeof(want), "%s:%d", mn->follow->host, mn->follow->port);
+	if (s->streaming && strcmp(mn->h.upstream, want) == 0) {
+		log_warning("event follow_confirmed: node %s streams from the new master %s",
+			    mn->node->name, mn->follow->name);
+		mn->follow = NULL;
+	} else if (now - mn->follow_since > M.cfg->failover_timeout) {
+		log_warning("event follow_unconfirmed: node %s does not stream from %s after %lld s "
+			    "(its upstream: %s)",
+			    mn->node->name, mn->follow->name,
+			    (long long)(M.cfg->failover_timeout / USEC_PER_SEC),
+			    mn->h.upstream[0] ? mn->h.upstream : "none");
+		mn->follow = NULL;
+	}
+}
+
 static void fo_reconfigure(const Node *n)
 {
 	char err[512];
@@ -808,8 +833,11 @@ static void fo_reconfigure(const Node *n)
 		const Node *r = M.nodes[i].node;
 		/* a replica's health poll learns its new role from the next answer */
 		M.nodes[i].hy.count = 0;
-		if (r != n && !r->fenced)
+		if (r != n && !r->fenced) {
+			M.nodes[i].follow = n;
+			M.nodes[i].follow_since = mon_now();
 			fo_follow(r, n);
+		}
 	}
 	M.wal_segment_size = 0;
 	failover_done(&M.fo, FA_RECONFIGURE, true, NULL, mon_now());

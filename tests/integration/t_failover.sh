@@ -119,6 +119,8 @@ follows() {
 		"select sender_port from pg_stat_wal_receiver where status = 'streaming'" 2>/dev/null)" = "$newport" ]
 }
 wait_until 20 follows || fail "$other does not stream from the new master"
+wait_until 10 grep -q "event follow_confirmed: node $other streams from the new master" "$C/pgrelay.log" ||
+	fail "pgrelay did not confirm that $other follows the new master"
 psql -h 127.0.0.1 -p "$newport" -U postgres -d postgres -X -q -c "insert into fo values (2)"
 wait_until 20 test "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -q -At -c \
 	"select count(*) from fo where id = 2" 2>/dev/null)" = 1 || fail "$other does not replay the new master"
