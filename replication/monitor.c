@@ -638,7 +638,18 @@ static void fo_follow_step(PgConn *pc, const PGresult *res, const char *err, voi
 		snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_conninfo = %s", lit);
 		PQfreemem(lit);
 		break;
-	case 1:
+	case 1: {
+		/* its physical slot (created on the new master first), or none */
+		const char *slot = (size_t)f->node->index < M.cfg->nnodes
+					   ? M.cfg->nodes[f->node->index].replication_slot
+					   : "";
+		if (slot[0])
+			snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_slot_name = '%s'", slot);
+		else
+			snprintf(sql, sizeof(sql), "ALTER SYSTEM RESET primary_slot_name");
+		break;
+	}
+	case 2:
 		snprintf(sql, sizeof(sql), "SELECT pg_reload_conf()");
 		break;
 	default:
@@ -815,6 +826,96 @@ static void fo_follow_check(MonNode *mn, const Sample *s, usec_t now)
 	}
 }
 
+/* The other replicas' physical slots on the new master, then the repointing. */
+typedef struct FoSlots {
+	PgConn *pc;
+	const Node *master;
+} FoSlots;
+
+static void fo_follow_all(const Node *n)
+{
+	for (size_t i = 0; i < M.n; i++) {
+		const Node *r = M.nodes[i].node;
+		if (r != n && !r->fenced) {
+			M.nodes[i].follow = n;
+			M.nodes[i].follow_since = mon_now();
+			fo_follow(r, n);
+		}
+	}
+}
+
+static void fo_slots_done(PgConn *pc, const PGresult *res, const char *err, void *arg)
+{
+	FoSlots *sl = arg;
+
+	(void)pc;
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warning("event slots_failed: on %s: %s", sl->master->name,
+			    res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
+	else
+		log_warning("event slots_created: %d replication slot(s) on %s", PQntuples(res),
+			    sl->master->name);
+	fo_follow_all(sl->master); /* without its slot a replica still streams (wal_keep_size) */
+	pgconn_free(sl->pc);
+	free(sl);
+}
+
+static void fo_slots_connected(PgConn *pc, bool ok, const char *err, void *arg)
+{
+	FoSlots *sl = arg;
+	char sql[CFG_MAX_NODES * (PG_NAME_MAX + 4) + 256];
+	size_t len;
+	int k = 0;
+
+	len = (size_t)snprintf(sql, sizeof(sql),
+			       "SELECT pg_create_physical_replication_slot(s) FROM "
+			       "unnest(ARRAY[");
+	for (size_t i = 0; i < M.n && i < M.cfg->nnodes; i++) {
+		const Node *r = M.nodes[i].node;
+		if (r == sl->master || r->fenced || !M.cfg->nodes[i].replication_slot[0])
+			continue;
+		/* slot names are validated: [a-z0-9_] only */
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s'%s'", k++ ? "," : "",
+					M.cfg->nodes[i].replication_slot);
+	}
+	snprintf(sql + len, sizeof(sql) - len,
+		 "]::name[]) s WHERE s NOT IN (SELECT slot_name FROM pg_replication_slots)");
+	if (!ok || !pgconn_query(pc, sql, M.cfg->failover_timeout, fo_slots_done, sl)) {
+		log_warning("event slots_failed: on %s: %s", sl->master->name,
+			    ok ? "cannot send the query" : err);
+		fo_follow_all(sl->master);
+		pgconn_free(sl->pc);
+		free(sl);
+	}
+}
+
+/* Creates the slots named in the other replicas' [node] sections, then repoints them. */
+static void fo_repoint(const Node *n)
+{
+	const char *keys[8], *vals[8];
+	char host[NI_MAXHOST], port[16];
+	bool any = false;
+	FoSlots *sl;
+
+	for (size_t i = 0; i < M.n && i < M.cfg->nnodes; i++)
+		any |= M.nodes[i].node != n && !M.nodes[i].node->fenced &&
+		       M.cfg->nodes[i].replication_slot[0] && !M.cfg->follow_command[0];
+	if (!any) {
+		fo_follow_all(n);
+		return;
+	}
+	sl = xcalloc(1, sizeof(*sl));
+	sl->master = n;
+	fo_login(n, keys, vals, host, sizeof(host), port, sizeof(port));
+	sl->pc = pgconn_new(M.loop, keys, vals);
+	if (!sl->pc || !pgconn_connect(sl->pc, M.cfg->monitor_timeout, fo_slots_connected, sl)) {
+		if (sl->pc)
+			pgconn_free(sl->pc);
+		free(sl);
+		fo_follow_all(n);
+	}
+}
+
 static void fo_reconfigure(const Node *n)
 {
 	char err[512];
@@ -829,16 +930,9 @@ static void fo_reconfigure(const Node *n)
 
 	log_warning("event failover_switch: node %s is the master now%s%s%s", n->name,
 		    old ? "; node " : "", old ? old->name : "", old ? " is fenced" : "");
-	for (size_t i = 0; i < M.n; i++) {
-		const Node *r = M.nodes[i].node;
-		/* a replica's health poll learns its new role from the next answer */
-		M.nodes[i].hy.count = 0;
-		if (r != n && !r->fenced) {
-			M.nodes[i].follow = n;
-			M.nodes[i].follow_since = mon_now();
-			fo_follow(r, n);
-		}
-	}
+	for (size_t i = 0; i < M.n; i++)
+		M.nodes[i].hy.count = 0; /* its next answer tells a node's new role */
+	fo_repoint(n);
 	M.wal_segment_size = 0;
 	failover_done(&M.fo, FA_RECONFIGURE, true, NULL, mon_now());
 	fo_log();

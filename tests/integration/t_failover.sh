@@ -24,6 +24,9 @@ fi
 proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.2" "failover_after = 3" \
 	"failover_timeout = 20" "write_wait_timeout = 20" "log_level = info" \
 	"state_file = $C/failover.state"
+# physical slots for the replicas, created on whichever becomes the master
+sed -i -e '/^\[node\.n1\]$/a replication_slot = n1_slot' -e '/^\[node\.n2\]$/a replication_slot = n2_slot' \
+	"$C/proxy.ini"
 _EXTRA_DIRS+=("$C")
 proxy_start "$C" "$PGRELAY_BIN" || fail "pgrelay did not start"
 psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -q -c "create table fo (id bigint primary key)"
@@ -121,6 +124,11 @@ follows() {
 wait_until 20 follows || fail "$other does not stream from the new master"
 wait_until 10 grep -q "event follow_confirmed: node $other streams from the new master" "$C/pgrelay.log" ||
 	fail "pgrelay did not confirm that $other follows the new master"
+slot_active() {
+	[ "$(psql -h 127.0.0.1 -p "$newport" -U postgres -d postgres -X -At -c \
+		"select active from pg_replication_slots where slot_name = '${other}_slot'" 2>/dev/null)" = t ]
+}
+wait_until 10 slot_active || fail "$other does not stream through its slot ${other}_slot on the new master"
 psql -h 127.0.0.1 -p "$newport" -U postgres -d postgres -X -q -c "insert into fo values (2)"
 wait_until 20 test "$(psql -h 127.0.0.1 -p "$op" -U postgres -d postgres -X -q -At -c \
 	"select count(*) from fo where id = 2" 2>/dev/null)" = 1 || fail "$other does not replay the new master"
