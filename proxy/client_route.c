@@ -998,6 +998,27 @@ static bool oom(Client *cl)
 	return false;
 }
 
+/*
+ * Sends messages of pgrelay's own to b's server as one unit whose answers
+ * are dropped, owing `ready` ReadyForQuery messages. NULL when out of memory
+ * (the client is closed).
+ */
+static Unit *send_injected(Client *cl, Backend *b, const void *data, size_t len, unsigned ready)
+{
+	Unit *u;
+
+	if (!conn_write(&b->sv->conn, data, len)) {
+		oom(cl);
+		return NULL;
+	}
+	b->sv->pending += (int)ready;
+	u = q_push(cl);
+	u->dest = (uint8_t)b->dest;
+	u->kind = UK_REPLAY;
+	u->zleft = (uint16_t)ready;
+	return u;
+}
+
 /* Brings b's server to the session's SETs (and DEALLOCATE ALL); the unit waits for it. */
 static bool send_replay(Client *cl, Backend *b)
 {
@@ -1006,17 +1027,15 @@ static bool send_replay(Client *cl, Backend *b)
 
 	pgw_init_dynamic(&w, 256, client_cfg->max_message_size);
 	session_guc_replay(&cl->sess, b->dealloc_all, &w);
-	if (w.failed || !conn_write(&b->sv->conn, w.data, w.len)) {
+	if (w.failed) {
 		pgw_free(&w);
 		return oom(cl);
 	}
+	u = send_injected(cl, b, w.data, w.len, 1);
 	pgw_free(&w);
-	b->sv->pending++;
-	u = q_push(cl);
-	u->dest = (uint8_t)b->dest;
-	u->kind = UK_REPLAY;
+	if (!u)
+		return false;
 	u->check = true;
-	u->zleft = 1;
 	u->version = cl->sess.guc_version;
 	cl->barrier = true;
 	clog_debug(cl, "replaying %zu SET(s) on %s", cl->sess.ngucs, b->sv->node->name);
@@ -1028,7 +1047,6 @@ static bool send_stale_closes(Client *cl, Backend *b)
 {
 	uint8_t buf[PG_NAME_MAX + 16];
 	PgWriter w;
-	Unit *u;
 
 	for (size_t i = 0; i < b->nstale; i++) {
 		pgw_init_static(&w, buf, sizeof(buf));
@@ -1043,14 +1061,7 @@ static bool send_stale_closes(Client *cl, Backend *b)
 	pgw_init_static(&w, buf, sizeof(buf));
 	pgw_begin(&w, PQ_SYNC);
 	pgw_end(&w);
-	if (!conn_write(&b->sv->conn, w.data, w.len))
-		return oom(cl);
-	b->sv->pending++;
-	u = q_push(cl);
-	u->dest = (uint8_t)b->dest;
-	u->kind = UK_REPLAY;
-	u->zleft = 1;
-	return true;
+	return send_injected(cl, b, w.data, w.len, 1) != NULL;
 }
 
 static bool stale_add(Backend *b, const char *name)
@@ -1328,16 +1339,7 @@ static void prelude_add(Client *cl, const uint8_t *msg, size_t len)
 /* Sends the prelude's Query messages to b's server as one unit whose answers are dropped. */
 static bool send_prelude(Client *cl, Backend *b)
 {
-	Unit *u;
-
-	if (!conn_write(&b->sv->conn, cl->prelude, cl->prelude_len))
-		return oom(cl);
-	b->sv->pending += cl->prelude_n;
-	u = q_push(cl);
-	u->dest = (uint8_t)b->dest;
-	u->kind = UK_REPLAY;
-	u->zleft = (uint16_t)cl->prelude_n;
-	return true;
+	return send_injected(cl, b, cl->prelude, cl->prelude_len, cl->prelude_n) != NULL;
 }
 
 /* Ends the replica's half of a transaction that moves to the master. */
@@ -1345,18 +1347,10 @@ static bool send_rollback(Client *cl, Backend *b)
 {
 	uint8_t buf[32];
 	PgWriter w;
-	Unit *u;
 
 	pgw_init_static(&w, buf, sizeof(buf));
 	pgw_query(&w, "ROLLBACK");
-	if (w.failed || !conn_write(&b->sv->conn, w.data, w.len))
-		return oom(cl);
-	b->sv->pending++;
-	u = q_push(cl);
-	u->dest = (uint8_t)b->dest;
-	u->kind = UK_REPLAY;
-	u->zleft = 1;
-	return true;
+	return !w.failed && send_injected(cl, b, w.data, w.len, 1) != NULL;
 }
 
 /*
