@@ -13,8 +13,9 @@ BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
-             proxy/listener.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
-             proxy/router.c proxy/client_route.c proxy/funccache.c
+             proxy/listener.c proxy/sock.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
+             proxy/router.c proxy/client_route.c proxy/funccache.c \
+             proxy/events.c proxy/stats.c proxy/reload.c proxy/admin.c proxy/metrics.c proxy/http.c proxy/sdnotify.c
 REPL_SRCS  = replication/topology.c replication/pgconn.c replication/lag.c replication/monitor.c \
              replication/election.c replication/failover.c replication/statefile.c replication/hook.c
 SRCS       = $(PROXY_SRCS) $(REPL_SRCS)
@@ -22,7 +23,7 @@ OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links only the pure modules it tests.
 UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify test_router \
-             test_lag test_election test_failover test_statefile test_hook
+             test_lag test_election test_failover test_statefile test_hook test_http test_sdnotify test_events
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
 test_config_OBJS  = proxy/log.c proxy/config.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
@@ -35,6 +36,9 @@ test_election_OBJS = proxy/log.c replication/lag.c replication/election.c
 test_failover_OBJS = proxy/log.c replication/lag.c replication/election.c replication/failover.c
 test_statefile_OBJS = proxy/log.c replication/statefile.c
 test_hook_OBJS   = proxy/log.c replication/hook.c
+test_http_OBJS   = proxy/log.c proxy/sock.c proxy/http.c
+test_sdnotify_OBJS = proxy/log.c proxy/sdnotify.c
+test_events_OBJS = proxy/log.c proxy/events.c
 
 .PHONY: all check test test-integration test-regress asan valgrind fuzz deps demo demo-stop \
         bench format format-check clean
@@ -91,18 +95,19 @@ asan:
 valgrind: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@set -e; for t in $^; do valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes $$t --jobs 1; done
 
-FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth fuzz_classify fuzz_lsn
+FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth fuzz_classify fuzz_lsn fuzz_http
 fuzz_pgproto_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c
 fuzz_config_SRCS  = proxy/log.c proxy/config.c
 fuzz_auth_SRCS    = proxy/log.c proxy/buf.c proxy/auth.c
 fuzz_classify_SRCS = proxy/log.c proxy/classify.c proxy/sqllex.c
 fuzz_lsn_SRCS     = proxy/log.c replication/lag.c
+fuzz_http_SRCS    = proxy/log.c proxy/sock.c proxy/http.c
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproxy -Ireplication -fsanitize=fuzzer,address,undefined
 
 define fuzz_rule
 build/fuzz/$(1): tests/fuzz/$(1).c $$($(1)_SRCS)
 	@mkdir -p build/fuzz
-	clang $$(FUZZ_CFLAGS) -o $$@ $$^ -linih -lssl -lcrypto
+	clang $$(FUZZ_CFLAGS) -o $$@ $$^ -lev -linih -lssl -lcrypto
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
@@ -158,3 +163,88 @@ format-check:
 
 clean:
 	rm -rf build pgrelay
+
+# ---- install / uninstall (PREFIX, DESTDIR) -----------------------------------
+# `make install` copies the binary, the systemd unit (made from deploy/pgrelay.service.in),
+# its sysusers.d/tmpfiles.d entries, the documentation and proxy.ini.example. Everything goes
+# under $(DESTDIR) (for packaging). An existing $(SYSCONFDIR)/pgrelay/proxy.ini is never
+# overwritten; the example is always refreshed next to it. Configuration lives in /etc even
+# when PREFIX=/usr/local: a system service reads its configuration from /etc (FHS, Debian
+# policy). Unit, sysusers.d and tmpfiles.d files go where systemd reads them: below PREFIX for
+# PREFIX=/usr/local or /usr (systemd reads /usr/local/lib/systemd/system, sysusers.d and
+# tmpfiles.d: see `systemd-analyze unit-paths`), in /etc otherwise (/opt/... is not read).
+# Installing to the live system as root (no DESTDIR) also creates the user and directories
+# and reloads systemd when systemd runs; otherwise it prints the commands to run.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+DOCDIR     ?= $(PREFIX)/share/doc/pgrelay
+ifneq ($(filter /usr /usr/local,$(patsubst %/,%,$(PREFIX))),)
+SYSTEMD_LIBDIR = $(PREFIX)/lib
+else
+SYSTEMD_LIBDIR = /etc
+endif
+SYSTEMDUNITDIR ?= $(SYSTEMD_LIBDIR)/systemd/system
+SYSUSERSDIR    ?= $(SYSTEMD_LIBDIR)/sysusers.d
+TMPFILESDIR    ?= $(SYSTEMD_LIBDIR)/tmpfiles.d
+INSTALL    ?= install
+
+CONFDIR   = $(SYSCONFDIR)/pgrelay
+DOC_FILES = README.md proxy.ini.example deploy/rejoin.sh deploy/grafana-dashboard.json
+# true when installing to the running system as root under systemd
+LIVE_SYSTEMD = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ -d /run/systemd/system ]
+
+.PHONY: install uninstall
+
+install: pgrelay
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -m 0755 pgrelay $(DESTDIR)$(BINDIR)/pgrelay
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		deploy/pgrelay.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service
+	$(INSTALL) -m 0644 deploy/pgrelay.sysusers $(DESTDIR)$(SYSUSERSDIR)/pgrelay.conf
+	$(INSTALL) -m 0644 deploy/pgrelay.tmpfiles $(DESTDIR)$(TMPFILESDIR)/pgrelay.conf
+	$(INSTALL) -m 0644 $(filter-out %.sh,$(DOC_FILES)) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0755 $(filter %.sh,$(DOC_FILES)) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 proxy.ini.example $(DESTDIR)$(CONFDIR)/proxy.ini.example
+	@set -e; conf=$(DESTDIR)$(CONFDIR)/proxy.ini; new=no; \
+	if [ -e "$$conf" ]; then \
+		echo "kept the existing $$conf (compare it with proxy.ini.example next to it)"; \
+	else \
+		echo "$(INSTALL) -m 0640 proxy.ini.example $$conf"; \
+		$(INSTALL) -m 0640 proxy.ini.example "$$conf"; new=yes; \
+		echo "edit $$conf (nodes, auth_file, state_file = /var/lib/pgrelay/state) before starting pgrelay"; \
+	fi; \
+	if $(LIVE_SYSTEMD); then \
+		echo "systemd-sysusers $(SYSUSERSDIR)/pgrelay.conf"; systemd-sysusers $(SYSUSERSDIR)/pgrelay.conf; \
+		echo "systemd-tmpfiles --create $(TMPFILESDIR)/pgrelay.conf"; \
+		systemd-tmpfiles --create $(TMPFILESDIR)/pgrelay.conf; \
+		if [ $$new = yes ]; then echo "chgrp pgrelay $$conf"; chgrp pgrelay "$$conf"; fi; \
+		echo "systemctl daemon-reload"; systemctl daemon-reload; \
+		echo "start it with: systemctl enable --now pgrelay"; \
+	else \
+		echo "systemd steps skipped (DESTDIR set, not root, or systemd not running); as root on the target run:"; \
+		echo "  systemd-sysusers $(SYSUSERSDIR)/pgrelay.conf"; \
+		echo "  systemd-tmpfiles --create $(TMPFILESDIR)/pgrelay.conf"; \
+		if [ $$new = yes ]; then echo "  chgrp pgrelay $(CONFDIR)/proxy.ini"; fi; \
+		echo "  systemctl daemon-reload && systemctl enable --now pgrelay"; \
+	fi
+
+uninstall:
+	@if $(LIVE_SYSTEMD) && [ -e $(SYSTEMDUNITDIR)/pgrelay.service ]; then \
+		echo "systemctl disable --now pgrelay.service"; systemctl disable --now pgrelay.service || true; \
+	fi
+	rm -f $(DESTDIR)$(BINDIR)/pgrelay $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service \
+		$(DESTDIR)$(SYSUSERSDIR)/pgrelay.conf $(DESTDIR)$(TMPFILESDIR)/pgrelay.conf \
+		$(DESTDIR)$(CONFDIR)/proxy.ini.example $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	@for d in $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR); do \
+		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
+	done
+	@if $(LIVE_SYSTEMD); then echo "systemctl daemon-reload"; systemctl daemon-reload; fi
+	@for f in $(DESTDIR)$(CONFDIR)/proxy.ini $(DESTDIR)/var/lib/pgrelay; do \
+		if [ -e "$$f" ]; then echo "kept $$f (remove it by hand if no longer needed)"; fi; \
+	done
+	@echo "the pgrelay user and group, if created, were kept (userdel pgrelay to remove them)"

@@ -5,6 +5,8 @@
  * here aborts, so per-connection buffers survive an allocation failure.
  */
 #include "buf.h"
+#include <stdarg.h>
+#include <stdio.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -123,6 +125,31 @@ void pgw_bytes(PgWriter *w, const void *p, size_t n)
 void pgw_cstr(PgWriter *w, const char *s)
 {
 	pgw_bytes(w, s, strlen(s) + 1);
+}
+
+void pgw_printf(PgWriter *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->failed || (w->cap == w->len && !pgw_reserve(w, 64)))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf((char *)w->data + w->len, w->cap - w->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		w->failed = true;
+		return;
+	}
+	if ((size_t)n >= w->cap - w->len) {
+		/* did not fit: grow (leaving room for vsnprintf's NUL) and format again */
+		if (!pgw_reserve(w, (size_t)n + 1))
+			return;
+		va_start(ap, fmt);
+		vsnprintf((char *)w->data + w->len, w->cap - w->len, fmt, ap);
+		va_end(ap);
+	}
+	w->len += (size_t)n;
 }
 
 void pgw_begin(PgWriter *w, uint8_t type)

@@ -128,6 +128,8 @@ void pgw_u32(PgWriter *w, uint32_t v);
 void pgw_bytes(PgWriter *w, const void *p, size_t n);
 /* Writes s and its terminating NUL. */
 void pgw_cstr(PgWriter *w, const char *s);
+/* Appends formatted text (no NUL): for text bodies such as HTTP responses. */
+void pgw_printf(PgWriter *w, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /*
  * Starts a message: writes the type byte (unless type is 0, as for the

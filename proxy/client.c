@@ -6,6 +6,7 @@
  */
 #include "client_int.h"
 
+#include "admin.h"
 #include "cancel.h"
 
 #include <stdarg.h>
@@ -15,10 +16,8 @@
 #include <unistd.h>
 
 static const char *const client_state_name[] = {
-	[CL_STARTUP] = "startup",
-	[CL_AUTH] = "auth",
-	[CL_WAITING] = "waiting",
-	[CL_ACTIVE] = "active",
+    [CL_STARTUP] = "startup", [CL_AUTH] = "auth",   [CL_WAITING] = "waiting",
+    [CL_ACTIVE] = "active",   [CL_ADMIN] = "admin",
 };
 _Static_assert(ARRAY_SIZE(client_state_name) == CL__COUNT, "update client_state_name");
 
@@ -39,10 +38,10 @@ static void client_on_connected(Conn *c)
 }
 
 static const ConnOps client_ops = {
-	.on_read = client_on_read,
-	.on_drain = client_on_drain,
-	.on_connected = client_on_connected,
-	.on_free = client_on_free,
+    .on_read = client_on_read,
+    .on_drain = client_on_drain,
+    .on_connected = client_on_connected,
+    .on_free = client_on_free,
 };
 
 usec_t client_now(void)
@@ -57,16 +56,24 @@ void client_set_state(Client *cl, ClientState next)
 	cl->state_since = client_now();
 }
 
-void client_module_init(struct ev_loop *l, const Config *c, const AuthFile *af)
+void client_reconfigure(const Config *c, const AuthFile *af)
 {
-	client_loop = l;
 	client_cfg = c;
+	if (client_authfile != af)
+		client_login_forget_secrets();
 	client_authfile = af;
 	client_ryw_global = c->read_your_writes == RYW_GLOBAL;
 	for (size_t i = 0; i < c->ndatabases; i++)
 		client_ryw_global |= c->databases[i].read_your_writes == RYW_GLOBAL;
 	for (size_t i = 0; i < c->nusers; i++)
 		client_ryw_global |= c->users[i].read_your_writes == RYW_GLOBAL;
+}
+
+void client_module_init(struct ev_loop *l, const Config *c, const AuthFile *af)
+{
+	client_loop = l;
+	client_authfile = af;
+	client_reconfigure(c, af);
 	for (size_t i = 0; i < CANCEL_BUCKETS; i++)
 		listhead_init(&cancel_map[i]);
 }
@@ -211,6 +218,9 @@ static void client_on_read(Conn *c)
 	case CL_ACTIVE:
 		client_forward(cl);
 		break;
+	case CL_ADMIN:
+		admin_read(cl);
+		break;
 	case CL__COUNT:
 		break;
 	}
@@ -237,6 +247,7 @@ static void client_on_free(Conn *c)
 	if (list_linked(&cl->cancel_node))
 		list_remove(cancel_bucket(cl->cancel_pid), &cl->cancel_node);
 	client_route_free(cl);
+	admin_free(cl);
 	free(cl->scram);
 	free(cl->sig);
 	free(cl);
@@ -295,7 +306,8 @@ void client_maint(usec_t now)
 			continue;
 		}
 		if (client_shutting_down && (cl->state != CL_ACTIVE || client_is_idle(cl))) {
-			client_fatal(cl, "57P01", "terminating connection due to administrator command");
+			client_fatal(cl, "57P01",
+				     "terminating connection due to administrator command");
 			continue;
 		}
 		if (client_cfg->client_idle_timeout > 0 && client_is_idle(cl) &&
@@ -334,10 +346,10 @@ void client_log_sessions(void)
 	{
 		Client *cl = container_of(it, Client, node);
 		const Unit *u = client_q_head(cl);
-		clog_info(cl, "session: state=%d units=%u head=%s/%s zleft=%d barrier=%d in_txn=%d "
-			      "txn_node=%s deferred_begin=%d waiting=%d in=%zu/%zu read_paused=%d",
-			  (int)cl->state, cl->qlen,
-			  u ? router_dest_name((RouteDest)u->dest) : "-",
+		clog_info(cl,
+			  "session: state=%d units=%u head=%s/%s zleft=%d barrier=%d in_txn=%d "
+			  "txn_node=%s deferred_begin=%d waiting=%d in=%zu/%zu read_paused=%d",
+			  (int)cl->state, cl->qlen, u ? router_dest_name((RouteDest)u->dest) : "-",
 			  u ? (u->kind == UK_REPLAY ? "injected" : "client") : "-",
 			  u ? (int)u->zleft : 0, cl->barrier, cl->in_txn,
 			  router_dest_name(cl->txn_dest), cl->defer_begin, cl->wait_until != 0,
@@ -345,14 +357,53 @@ void client_log_sessions(void)
 		for (int d = 0; d < DEST__COUNT; d++) {
 			const Server *sv = cl->bk[d].sv;
 			if (sv)
-				clog_info(cl, "session: %s server %s in=%zu/%zu out=%zu/%zu zc=%zu "
-					      "pending=%d fwd_left=%zu skip_left=%zu",
+				clog_info(cl,
+					  "session: %s server %s in=%zu/%zu out=%zu/%zu zc=%zu "
+					  "pending=%d fwd_left=%zu skip_left=%zu",
 					  router_dest_name((RouteDest)d), sv->node->name,
 					  sv->conn.in_pos, sv->conn.in_len, sv->conn.out_pos,
-					  sv->conn.out_len, sv->conn.zc_len, sv->pending, sv->fwd_left,
-					  cl->bk[d].skip_left);
+					  sv->conn.out_len, sv->conn.zc_len, sv->pending,
+					  sv->fwd_left, cl->bk[d].skip_left);
 		}
 	}
+}
+
+void client_each_all(void (*fn)(Client *, void *), void *arg)
+{
+	List *it, *tmp;
+
+	list_for_each_safe(it, tmp, &clients)
+	{
+		Client *cl = container_of(it, Client, node);
+		if (!cl->conn.closing)
+			fn(cl, arg);
+	}
+}
+
+size_t client_count_waiting(void)
+{
+	List *it, *tmp;
+	size_t n = 0;
+
+	list_for_each_safe(it, tmp, &clients)
+	{
+		Client *cl = container_of(it, Client, node);
+		n += cl->state == CL_WAITING || list_linked(&cl->wait_node);
+	}
+	return n;
+}
+
+Client *client_find(uint64_t id)
+{
+	List *it, *tmp;
+
+	list_for_each_safe(it, tmp, &clients)
+	{
+		Client *cl = container_of(it, Client, node);
+		if (cl->id == id && !cl->conn.closing)
+			return cl;
+	}
+	return NULL;
 }
 
 void client_each(void (*fn)(Client *, const Node *), const Node *arg)

@@ -4,7 +4,8 @@
  * client.c: lifecycle, cancel keys, closing, maintenance.
  * client_login.c: startup packet and authentication.
  * client_pump.c: linking to a server and forwarding in both directions.
- * Private to proxy/client*.c; everything else includes client.h.
+ * Private to proxy/client*.c and admin.c (the console lists and kills sessions);
+ * everything else includes client.h.
  */
 #ifndef PROXY_CLIENT_INT_H
 #define PROXY_CLIENT_INT_H
@@ -28,6 +29,7 @@ typedef enum ClientState {
 	CL_AUTH,    /* exchanging authentication messages */
 	CL_WAITING, /* authenticated, waiting for a server */
 	CL_ACTIVE,  /* linked to a server */
+	CL_ADMIN,   /* an admin console session (admin.c) */
 	CL__COUNT
 } ClientState;
 
@@ -127,6 +129,15 @@ struct Client {
 	bool have_client_key;
 
 	bool reject; /* over max_client_conn: refuse after the startup packet */
+	/* the admin console (admin.c) */
+	bool admin;	       /* logged in to the "pgrelay" database */
+	bool admin_full;       /* an admin user (else a stats user: SHOW only) */
+	uint8_t admin_wait;    /* a command waiting to complete (AdminWait) */
+	usec_t admin_deadline; /* when that wait gives up */
+	ev_timer admin_timer;
+	char *admin_rest;      /* the statements after a waiting command (owned) */
+	size_t admin_rest_len;
+	bool admin_ext_error;  /* an extended-protocol batch was refused: skip to its Sync */
 	usec_t closing_since;
 
 	/* ---- routing (client_route.c, client_pump.c) ---- */
@@ -236,6 +247,8 @@ void client_fatal(Client *cl, const char *sqlstate, const char *fmt, ...) PRINTF
 void client_cancel_request(int32_t pid, int32_t key);
 
 /* client_login.c */
+/* The auth file changed: forget the SCRAM verifiers derived from its plain passwords. */
+void client_login_forget_secrets(void);
 void client_startup_read(Client *cl);
 /* A login held by a failover asks the master's pool again (client_login.c). */
 void client_login_retry(Client *cl);
@@ -246,6 +259,8 @@ void client_wait_done(Client *cl);
 void client_auth_read(Client *cl);
 
 /* client_route.c: client -> servers */
+/* The classifier's options for this session (function and relation lookups in its database). */
+void client_class_opts(Client *cl, ClassifyOptions *o);
 void client_forward(Client *cl);
 void client_route_init(Client *cl);
 void client_route_free(Client *cl);
@@ -260,6 +275,10 @@ bool client_rerun_on_master(Client *cl, Unit *u);
 void client_backend_failed_replay(Client *cl, Backend *b);
 /* Forgets the session-state changes of the unit and transaction under way. */
 void client_effects_reset(Client *cl);
+/* Calls fn on every client in any state (fn must not close it). */
+void client_each_all(void (*fn)(Client *, void *), void *arg);
+/* The client with this id (SHOW CLIENTS), or NULL. */
+Client *client_find(uint64_t id);
 /* Calls fn on every active client (it may close the client). */
 void client_each(void (*fn)(Client *, const Node *), const Node *arg);
 void client_master_changed(Client *cl, const Node *master);

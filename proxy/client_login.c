@@ -6,6 +6,7 @@
  */
 #include "client_int.h"
 
+#include "admin.h"
 #include "msg.h"
 #include "topology.h"
 
@@ -36,6 +37,14 @@ static const char *client_secret(const char *user)
  */
 static ScramSecret *derived;
 static bool *derived_ok;
+
+void client_login_forget_secrets(void)
+{
+	free(derived);
+	free(derived_ok);
+	derived = NULL;
+	derived_ok = NULL;
+}
 
 static bool derive_secret(size_t slot, const char *password, ScramSecret *out)
 {
@@ -86,7 +95,8 @@ static void client_begin_auth(Client *cl)
 		client_auth_ok(cl);
 		return;
 	}
-	if (client_cfg->auth_type == AUTH_MD5 && (!secret || auth_secret_kind(secret) != SECRET_SCRAM)) {
+	if (client_cfg->auth_type == AUTH_MD5 &&
+	    (!secret || auth_secret_kind(secret) != SECRET_SCRAM)) {
 		if (!auth_random(cl->md5_salt, sizeof(cl->md5_salt))) {
 			client_fatal(cl, "XX000", "random number generator failed");
 			return;
@@ -194,6 +204,10 @@ static void client_auth_ok(Client *cl)
 	Pool *p;
 
 	cl->auth_step = AS_NONE;
+	if (cl->admin) {
+		admin_login(cl);
+		return;
+	}
 	if (!cl->backend_password[0]) {
 		secret = client_secret(cl->backend_user);
 		if (secret)
@@ -212,7 +226,7 @@ static void client_auth_ok(Client *cl)
 	w->sig_len = cl->sig_len;
 	w->password = cl->backend_password;
 	w->client_key =
-		cl->have_client_key && strcmp(cl->user, cl->backend_user) == 0 ? cl->client_key : NULL;
+	    cl->have_client_key && strcmp(cl->user, cl->backend_user) == 0 ? cl->client_key : NULL;
 	client_set_state(cl, CL_WAITING);
 	clog_debug(cl, "authenticated; waiting for a server");
 	pool_request(p, w);
@@ -271,13 +285,24 @@ static void client_login(Client *cl, const StartupInfo *si)
 		client_fatal(cl, "0A000", "pgrelay does not support replication connections");
 		return;
 	}
+	if (strcmp(cl->database, ADMIN_DBNAME) == 0) {
+		/* the admin console: authenticated like anyone, then admin_login() decides */
+		cl->admin = true;
+		snprintf(cl->backend_db, sizeof(cl->backend_db), "%s", client_cfg->monitor_dbname);
+		if (!client_negotiate_version(cl, si))
+			return;
+		client_begin_auth(cl);
+		return;
+	}
 	db = config_find_database(client_cfg, cl->database);
 	if (!db) {
 		client_fatal(cl, "3D000", "database \"%s\" does not exist", cl->database);
 		return;
 	}
-	snprintf(cl->backend_db, sizeof(cl->backend_db), "%s", db->dbname[0] ? db->dbname : cl->database);
-	snprintf(cl->backend_user, sizeof(cl->backend_user), "%s", db->user[0] ? db->user : cl->user);
+	snprintf(cl->backend_db, sizeof(cl->backend_db), "%s",
+		 db->dbname[0] ? db->dbname : cl->database);
+	snprintf(cl->backend_user, sizeof(cl->backend_user), "%s",
+		 db->user[0] ? db->user : cl->user);
 	snprintf(cl->backend_password, sizeof(cl->backend_password), "%s", db->password);
 	cl->pool_size = db->pool_size > 0 ? db->pool_size : client_cfg->pool_size;
 
@@ -351,9 +376,10 @@ void client_startup_read(Client *cl)
 			conn_close(c, "cancel request handled");
 			return;
 		case STARTUP_UNSUPPORTED:
-			client_fatal(cl, "0A000",
-				     "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
-				     si.code >> 16, si.code & 0xffff);
+			client_fatal(
+			    cl, "0A000",
+			    "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+			    si.code >> 16, si.code & 0xffff);
 			return;
 		case STARTUP_V3:
 			client_login(cl, &si);
@@ -383,7 +409,6 @@ void client_auth_read(Client *cl)
 	}
 	conn_compact(c);
 }
-
 
 /* A login held by a failover: ask the (new) master's pool again. */
 void client_login_retry(Client *cl)

@@ -10,6 +10,8 @@
  */
 #include "client_int.h"
 
+#include "stats.h"
+
 #include "monitor.h"
 
 #include <stdio.h>
@@ -148,15 +150,17 @@ bool client_master_lost(Client *cl, Backend *b, bool owed, const char *node, con
 
 		for (unsigned i = 0; i < cl->qlen; i++)
 			if (client_q_at(cl, i)->dest != DEST_MASTER)
-				return false; /* answers of other servers queued behind: keep it simple */
+				return false; /* answers of other servers queued behind: keep it
+						 simple */
 		for (unsigned i = 0; i < cl->qlen; i++) {
 			if (client_q_at(cl, i)->kind != UK_CLIENT)
 				continue;
 			pgw_init_static(&w, buf, sizeof(buf));
-			pgw_error(&w, "ERROR", "08006",
-				  "the master connection was lost (%s): the outcome of the statement "
-				  "is unknown",
-				  why);
+			pgw_error(
+			    &w, "ERROR", "08006",
+			    "the master connection was lost (%s): the outcome of the statement "
+			    "is unknown",
+			    why);
 			pgw_ready(&w, 'I');
 			if (w.failed || !conn_write(&cl->conn, w.data, w.len))
 				return false;
@@ -167,18 +171,21 @@ bool client_master_lost(Client *cl, Backend *b, bool owed, const char *node, con
 		cl->in_txn = false;
 		cl->txn_error = false;
 		conn_flush(&cl->conn);
-		clog_info(cl, "master %s lost with statements in flight: told the client their outcome "
-			      "is unknown",
+		clog_info(cl,
+			  "master %s lost with statements in flight: told the client their outcome "
+			  "is unknown",
 			  node);
 		return true;
 	}
 	if (txn) {
 		cl->txn_lost = true;
-		clog_info(cl, "master %s lost inside a transaction: the client is told at its next "
-			      "statement",
+		clog_info(cl,
+			  "master %s lost inside a transaction: the client is told at its next "
+			  "statement",
 			  node);
 	} else {
-		clog_info(cl, "master %s lost while idle: its next statement takes a new connection",
+		clog_info(cl,
+			  "master %s lost while idle: its next statement takes a new connection",
 			  node);
 	}
 	return true;
@@ -206,8 +213,9 @@ static void backend_lost(Client *cl, Backend *b)
 			h->net = false;
 			cl->net_units--;
 			if (client_rerun_on_master(cl, h)) {
-				clog_info(cl, "replica %s lost before answering; rerunning on the master",
-					  sv->node->name);
+				clog_info(
+				    cl, "replica %s lost before answering; rerunning on the master",
+				    sv->node->name);
 				return;
 			}
 		}
@@ -216,7 +224,8 @@ static void backend_lost(Client *cl, Backend *b)
 	}
 	server_close(sv, why);
 	if (told && !owed) {
-		/* the server's own FATAL (e.g. 57P01 from pg_terminate_backend) was the last word */
+		/* the server's own FATAL (e.g. 57P01 from pg_terminate_backend) was the last word
+		 */
 		client_close(cl, "server closed the connection after an error");
 		return;
 	}
@@ -257,8 +266,8 @@ static int net_check(Client *cl, Conn *s, size_t *dying_end)
 			if (ef.sqlstate && strcmp(ef.sqlstate, "25006") == 0)
 				return NET_MISROUTE;
 			/* the replica is going away (terminated, shut down) before answering */
-			if (ef.severity &&
-			    (strcmp(ef.severity, "FATAL") == 0 || strcmp(ef.severity, "PANIC") == 0)) {
+			if (ef.severity && (strcmp(ef.severity, "FATAL") == 0 ||
+					    strcmp(ef.severity, "PANIC") == 0)) {
 				*dying_end = off + total;
 				return NET_DYING;
 			}
@@ -284,8 +293,9 @@ static void unit_ready(Client *cl, Backend *b, Unit *u, char status)
 		return;
 	if (u->misroute) {
 		router_count_misroute(b->sv->node->index);
-		clog_info(cl, "misroute: replica %s refused a unit as a write (25006); rerunning on "
-			      "the master",
+		clog_info(cl,
+			  "misroute: replica %s refused a unit as a write (25006); rerunning on "
+			  "the master",
 			  b->sv->node->name);
 		if (client_rerun_on_master(cl, u))
 			return;
@@ -307,6 +317,8 @@ static void unit_ready(Client *cl, Backend *b, Unit *u, char status)
 		}
 	} else {
 		client_note_latency(b->sv->node, client_now() - done.sent_at);
+		stats_unit(b->sv->node->index, client_now() - done.sent_at, done.may_write,
+			   done.error);
 		client_unit_done(cl, &done, status);
 		if (done.barrier)
 			cl->barrier = false;
@@ -377,7 +389,8 @@ static void pump_backend(Client *cl, Backend *b)
 			if (r == NET_WAIT)
 				break;
 			if (r == NET_DYING) {
-				/* drop what it said (nothing was forwarded): its EOF reruns the unit */
+				/* drop what it said (nothing was forwarded): its EOF reruns the
+				 * unit */
 				s->in_pos = dying_end;
 				continue;
 			}
@@ -386,8 +399,8 @@ static void pump_backend(Client *cl, Backend *b)
 			u->misroute = r == NET_MISROUTE;
 		}
 		/* a replica owing nothing has nothing to say to the client (a notice, its FATAL) */
-		drop = (!u && b->dest != DEST_MASTER) ||
-		       (u && (u->kind == UK_REPLAY || u->misroute));
+		drop =
+		    (!u && b->dest != DEST_MASTER) || (u && (u->kind == UK_REPLAY || u->misroute));
 		if (!u && type == PQ_ERROR && b->dest == DEST_MASTER && total <= avail) {
 			/* the master going away under an idle session: its EOF decides what
 			 * the client sees (see master_lost_quietly), not this FATAL */
@@ -478,7 +491,7 @@ static void pump_backend(Client *cl, Backend *b)
 		uint8_t type;
 		if (avail == 0 ||
 		    pgproto_msg_header(s->in + s->in_pos, avail, SIZE_MAX, &type, &total) !=
-			    FRAME_OK ||
+			FRAME_OK ||
 		    total > avail)
 			backend_lost(cl, b);
 	}

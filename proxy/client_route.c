@@ -52,7 +52,7 @@ void client_note_latency(const Node *node, usec_t us)
 {
 	if (node->index >= 0 && node->index < ROUTER_MAX_NODES)
 		node_latency[node->index] =
-			balance_ewma(node_latency[node->index], (double)us, 0.2);
+		    balance_ewma(node_latency[node->index], (double)us, 0.2);
 }
 
 void client_log_route_stats(void)
@@ -74,15 +74,16 @@ void client_log_route_stats(void)
 		char replay[LSN_TEXT_MAX], wal[LSN_TEXT_MAX];
 		if (!h)
 			continue;
-		log_info("node-health: node=%s state=%s why=\"%s\" lag_bytes=%llu lag_ms=%lld "
-			 "wal=%s replay=%s timeline=%u checked_ms_ago=%lld polls=%llu failures=%llu",
-			 topology_node(i)->name, node_state_name(monitor_state(i, client_now())),
-			 monitor_state(i, client_now()) == h->state ? h->why : "not measured recently",
-			 (unsigned long long)h->lag.bytes, (long long)(h->lag.time / 1000),
-			 lsn_format(h->last.wal_lsn, wal), lsn_format(h->last.replay_lsn, replay),
-			 h->last.timeline,
-			 h->last.at ? (long long)((client_now() - h->last.at) / 1000) : -1LL,
-			 (unsigned long long)h->polls, (unsigned long long)h->failures);
+		log_info(
+		    "node-health: node=%s state=%s why=\"%s\" lag_bytes=%llu lag_ms=%lld "
+		    "wal=%s replay=%s timeline=%u checked_ms_ago=%lld polls=%llu failures=%llu",
+		    topology_node(i)->name, node_state_name(monitor_state(i, client_now())),
+		    monitor_state(i, client_now()) == h->state ? h->why : "not measured recently",
+		    (unsigned long long)h->lag.bytes, (long long)(h->lag.time / 1000),
+		    lsn_format(h->last.wal_lsn, wal), lsn_format(h->last.replay_lsn, replay),
+		    h->last.timeline,
+		    h->last.at ? (long long)((client_now() - h->last.at) / 1000) : -1LL,
+		    (unsigned long long)h->polls, (unsigned long long)h->failures);
 	}
 	log_info("route-stats: function_cache entries=%zu queries=%llu", funccache_entries(),
 		 (unsigned long long)funccache_queries());
@@ -107,7 +108,8 @@ static void wait_wake(Client *cl, bool timer)
 		if (monitor_failover_active() && !timer)
 			client_login_hold(cl); /* still under way: keep waiting */
 		else if (monitor_failover_active())
-			client_fatal(cl, "57P03", "no master is available: a failover is in progress");
+			client_fatal(cl, "57P03",
+				     "no master is available: a failover is in progress");
 		else
 			client_login_retry(cl);
 		return;
@@ -213,6 +215,65 @@ void client_monitor_news(void)
 		Client *cl = container_of(listhead_pop(&now), Client, wait_node);
 		wait_wake(cl, false);
 	}
+}
+
+/* ---- holding units: admin PAUSE, a switchover's gate ------------------------------- */
+
+bool client_paused;	 /* PAUSE: no new transaction starts */
+static bool hold_master; /* a switchover: no new transaction starts on the master */
+
+/* Holds the unit being routed until client_monitor_news() (RESUME, the gate opening). */
+static int hold_unit(Client *cl)
+{
+	if (!list_linked(&cl->wait_node))
+		list_append(&waiting, &cl->wait_node);
+	return D_WAIT;
+}
+
+void client_hold_master(bool on)
+{
+	hold_master = on;
+	if (!on)
+		client_monitor_news();
+}
+
+void client_set_paused(bool on)
+{
+	client_paused = on;
+	if (!on)
+		client_monitor_news();
+}
+
+static size_t busy_count;
+
+static void count_busy(Client *cl, const Node *arg)
+{
+	bool busy = cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_MASTER;
+
+	(void)arg;
+	for (unsigned i = 0; i < cl->qlen && !busy; i++)
+		busy = client_q_at(cl, i)->dest == DEST_MASTER;
+	busy_count += busy;
+}
+
+size_t client_master_busy(void)
+{
+	busy_count = 0;
+	client_each(count_busy, NULL);
+	return busy_count;
+}
+
+static void count_txn(Client *cl, const Node *arg)
+{
+	(void)arg;
+	busy_count += (cl->in_txn && !cl->defer_begin) || cl->qlen > 0;
+}
+
+size_t client_running(void)
+{
+	busy_count = 0;
+	client_each(count_txn, NULL);
+	return busy_count;
 }
 
 /* ---- setup and teardown ------------------------------------------------------ */
@@ -339,7 +400,7 @@ static FuncKind client_rel_lookup(const char *schema, size_t schema_len, const c
 	return funccache_relation(cl->backend_db, schema, name);
 }
 
-static void class_opts(Client *cl, ClassifyOptions *o)
+void client_class_opts(Client *cl, ClassifyOptions *o)
 {
 	o->lookup = client_func_lookup;
 	o->lookup_arg = cl;
@@ -355,7 +416,7 @@ static void fold_text(Client *cl, UnitSummary *u, const char *sql, size_t len, S
 	ClassifyOptions o;
 	StmtInfo si;
 
-	class_opts(cl, &o);
+	client_class_opts(cl, &o);
 	classify_sql(sql, len, &o, &si);
 	if (first)
 		*first = si;
@@ -393,7 +454,7 @@ static void stmt_refresh(Client *cl, uint32_t *info, const uint8_t *parse, size_
 	if ((r != CR_UNKNOWN_FUNCTION && r != CR_UNKNOWN_RELATION) || len <= PG_HDR_LEN ||
 	    !parse_body(parse + PG_HDR_LEN, len - PG_HDR_LEN, &name, &sql, &sql_len))
 		return;
-	class_opts(cl, &o);
+	client_class_opts(cl, &o);
 	classify_sql(sql, sql_len, &o, &si);
 	*info = stmt_info_pack(si.cls, si.reason, si.flags);
 }
@@ -502,11 +563,9 @@ static void guc_norm(const char *p, size_t n, char out[PG_NAME_MAX])
 	static const struct {
 		const char *form, *name;
 	} alias[] = {
-		{"time zone", "timezone"},
-		{"names", "client_encoding"},
-		{"schema", "search_path"},
-		{"session authorization", "session_authorization"},
-		{"xml option", "xmloption"},
+	    {"time zone", "timezone"},	 {"names", "client_encoding"},
+	    {"schema", "search_path"},	 {"session authorization", "session_authorization"},
+	    {"xml option", "xmloption"},
 	};
 	size_t o = 0;
 	bool space = false;
@@ -557,7 +616,7 @@ static void collect_effects(Client *cl, const char *sql, size_t len)
 	char name[PG_NAME_MAX];
 	bool ok = true;
 
-	class_opts(cl, &o);
+	client_class_opts(cl, &o);
 	classify_iter_init(&it, sql, len);
 	while (ok && classify_next(&it, &o, &si)) {
 		const char *st = sql + si.stmt_off;
@@ -573,7 +632,8 @@ static void collect_effects(Client *cl, const char *sql, size_t len)
 				while (w < st + sl && (*w == ' ' || *w == '\t' || *w == '\n'))
 					w++;
 				if (word_is(w, (size_t)(st + sl - w), "all"))
-					ok = effect_add(&cl->unit_eff, EFF_DISCARD_ALL, NULL, NULL, 0, 0);
+					ok = effect_add(&cl->unit_eff, EFF_DISCARD_ALL, NULL, NULL,
+							0, 0);
 				break;
 			}
 			if (si.guc_len) {
@@ -585,9 +645,10 @@ static void collect_effects(Client *cl, const char *sql, size_t len)
 			if (si.flags & SF_SET_LOCAL)
 				break;
 			if (word_is(st, sl, "reset"))
-				ok = si.guc_len ? effect_add(&cl->unit_eff, EFF_RESET, name, NULL, 0, 0)
-						: effect_add(&cl->unit_eff, EFF_RESET_ALL, NULL, NULL, 0,
-							     0);
+				ok = si.guc_len
+					 ? effect_add(&cl->unit_eff, EFF_RESET, name, NULL, 0, 0)
+					 : effect_add(&cl->unit_eff, EFF_RESET_ALL, NULL, NULL, 0,
+						      0);
 			else if (si.guc_len)
 				ok = effect_add(&cl->unit_eff, EFF_SET, name, st, sl, si.flags);
 			else
@@ -595,8 +656,8 @@ static void collect_effects(Client *cl, const char *sql, size_t len)
 			break;
 		case SC_SET_TXN:
 			if (si.flags & SF_SESSION_CHARS)
-				ok = effect_add(&cl->unit_eff, EFF_SET, "session characteristics", st,
-						sl, si.flags);
+				ok = effect_add(&cl->unit_eff, EFF_SET, "session characteristics",
+						st, sl, si.flags);
 			break;
 		default:
 			break;
@@ -648,7 +709,8 @@ static bool guc_set(Client *cl, const Effect *e, RouteDest ran_on)
 				char text[320];
 				int n = snprintf(text, sizeof(text), "SET DateStyle = '%s'",
 						 sv->params[i].value);
-				return session_guc_set(&cl->sess, e->name, text, (size_t)n, e->flags);
+				return session_guc_set(&cl->sess, e->name, text, (size_t)n,
+						       e->flags);
 			}
 		}
 	}
@@ -761,9 +823,9 @@ static int replica_pick(Client *cl)
 
 	for (size_t i = 0; i < topology_count() && n < BALANCE_MAX_NODES; i++) {
 		const Node *node = topology_node(i);
-		int w = i < client_cfg->nnodes ? client_cfg->nodes[i].weight : 0;
+		int w = topology_weight(node);
 		cand[n].node = (int)i;
-		cand[n].usable = node == topology_master() ||
+		cand[n].usable = (node == topology_master() && !node->detached) ||
 				 (monitor_replica_fresh(node, now) &&
 				  (node->index >= ROUTER_MAX_NODES || now >= node_down_until[i]));
 		cand[n].weight = w;
@@ -780,9 +842,9 @@ static bool any_read_node(void)
 {
 	usec_t now = client_now();
 
-	for (size_t i = 0; i < topology_count() && i < client_cfg->nnodes; i++) {
+	for (size_t i = 0; i < topology_count(); i++) {
 		const Node *node = topology_node(i);
-		if (client_cfg->nodes[i].weight > 0 &&
+		if (topology_weight(node) > 0 && !node->detached && !node->removed &&
 		    (node == topology_master() || monitor_replica_fresh(node, now)))
 			return true;
 	}
@@ -958,8 +1020,8 @@ static int master_ensure(Client *cl)
 			return D_WAIT;
 		return answer_error(cl, "57P03",
 				    "no master is available: a failover is in progress") == D_SENT
-			       ? D_ANSWERED
-			       : D_WAIT;
+			   ? D_ANSWERED
+			   : D_WAIT;
 	}
 	if (cl->master_error[0]) {
 		char msg[sizeof(cl->master_error) + 64];
@@ -969,8 +1031,8 @@ static int master_ensure(Client *cl)
 	}
 	if (!m)
 		return answer_error(cl, "57P03", "no master node is available") == D_SENT
-			       ? D_ANSWERED
-			       : D_WAIT;
+			   ? D_ANSWERED
+			   : D_WAIT;
 	b->node = m;
 	b->waiter.ready = backend_attached;
 	b->waiter.failed = master_reconnect_failed;
@@ -1120,15 +1182,14 @@ static bool use_stmt(Client *cl, Backend *b, Unit *u, const uint8_t *parse, size
  * the session effects of a barrier unit. rerun: the batch already went
  * through here once (the safety net resends it).
  */
-static bool prepare_batch(Client *cl, Backend *b, const uint8_t *p, size_t len, Unit *u,
-			  bool rerun)
+static bool prepare_batch(Client *cl, Backend *b, const uint8_t *p, size_t len, Unit *u, bool rerun)
 {
 	uint8_t bit = (uint8_t)(1u << b->dest);
 	bool unnamed_parsed = false;
 	size_t off = 0;
 	ClassifyOptions o;
 
-	class_opts(cl, &o);
+	client_class_opts(cl, &o);
 	while (off + PG_HDR_LEN <= len) {
 		const uint8_t *m = p + off, *body = m + PG_HDR_LEN;
 		size_t total = 1 + (size_t)pg_get_u32(m + 1), blen = total - PG_HDR_LEN;
@@ -1168,7 +1229,8 @@ static bool prepare_batch(Client *cl, Backend *b, const uint8_t *p, size_t len, 
 					break;
 				}
 				if (st) {
-					/* a duplicate name: let this server refuse it as PostgreSQL would */
+					/* a duplicate name: let this server refuse it as PostgreSQL
+					 * would */
 					if (!(st->present & bit)) {
 						if (!inject(cl, b, st->parse, st->parse_len, u))
 							return false;
@@ -1193,15 +1255,15 @@ static bool prepare_batch(Client *cl, Backend *b, const uint8_t *p, size_t len, 
 			}
 			if (name[0] == '\0') {
 				if (cl->unnamed_len &&
-				    !use_stmt(cl, b, u, cl->unnamed, cl->unnamed_len, &cl->unnamed_on,
-					      unnamed_parsed, m[0] == PQ_BIND))
+				    !use_stmt(cl, b, u, cl->unnamed, cl->unnamed_len,
+					      &cl->unnamed_on, unnamed_parsed, m[0] == PQ_BIND))
 					return false;
 				break;
 			}
 			{
 				SessionStmt *st = session_stmt_find(&cl->sess, name);
-				if (st && !use_stmt(cl, b, u, st->parse, st->parse_len, &st->present,
-						    false, m[0] == PQ_BIND))
+				if (st && !use_stmt(cl, b, u, st->parse, st->parse_len,
+						    &st->present, false, m[0] == PQ_BIND))
 					return false;
 			}
 			break;
@@ -1370,7 +1432,8 @@ static bool defer_begin(Client *cl, const UnitSummary *sum, const uint8_t *p, si
 	    len > PRELUDE_MAX / 2)
 		return false;
 	if (!sum->begins || !sum->prelude || sum->set_txn || !sum->txn_reads || sum->hint_master ||
-	    sum->hint_replica || (sum->begin_flags & (SF_READ_ONLY | SF_READ_WRITE | SF_SERIALIZABLE)))
+	    sum->hint_replica ||
+	    (sum->begin_flags & (SF_READ_ONLY | SF_READ_WRITE | SF_SERIALIZABLE)))
 		return false;
 	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
 		sql++;
@@ -1448,8 +1511,9 @@ static int ryw_check(Client *cl, RouteDecision *dec)
 hold:
 	if (!cl->wait_until) {
 		char w[LSN_TEXT_MAX], r[LSN_TEXT_MAX];
-		clog_debug(cl, "read-your-writes: holding a read (%s; ticket %llu, watermark %s, %s "
-			       "replayed %s)",
+		clog_debug(cl,
+			   "read-your-writes: holding a read (%s; ticket %llu, watermark %s, %s "
+			   "replayed %s)",
 			   router_reason_name(why), (unsigned long long)t,
 			   lsn_format(cl->ryw_lsn, w), sv->node->name,
 			   lsn_format(monitor_replay_lsn(sv->node), r));
@@ -1520,19 +1584,21 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 				    "the transaction was lost: the connection to the master failed "
 				    "(nothing of it was committed)");
 	}
+	if (client_paused && !txn)
+		return hold_unit(cl); /* PAUSE: it starts after RESUME */
 	if (!move)
 		replica_release_stale(cl);
 	for (int attempt = 0; attempt < 4; attempt++) {
 		RouteInput in = {
-			.unit = sum,
-			.in_txn = txn,
-			.txn_dest = cl->txn_dest,
-			.pinned = cl->pin_reason != NULL,
-			.stats_session = cl->stats_reader,
-			.session_read_only = cl->sess_read_only,
-			.session_serializable = cl->sess_serializable,
-			.replica_usable = replica_usable(cl),
-			.routing_enabled = client_cfg->route_reads,
+		    .unit = sum,
+		    .in_txn = txn,
+		    .txn_dest = cl->txn_dest,
+		    .pinned = cl->pin_reason != NULL,
+		    .stats_session = cl->stats_reader,
+		    .session_read_only = cl->sess_read_only,
+		    .session_serializable = cl->sess_serializable,
+		    .replica_usable = replica_usable(cl),
+		    .routing_enabled = client_cfg->route_reads,
 		};
 		if (move)
 			dec = (RouteDecision){DEST_MASTER, RR_TXN_MOVED};
@@ -1583,7 +1649,16 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 decided:
 	if (dec.dest == DEST_REPLICA && !txn && ryw_check(cl, &dec) == D_WAIT)
 		return D_WAIT;
+	if (hold_master && !txn && dec.dest != DEST_REPLICA)
+		return hold_unit(cl); /* a switchover: it runs on the new master */
 	net = dec.dest == DEST_REPLICA && !txn && !starts && !open;
+	if (!txn && dec.dest != DEST_REPLICA && cl->bk[DEST_MASTER].sv &&
+	    cl->bk[DEST_MASTER].sv->node != topology_master() && topology_master()) {
+		/* linked to a master that was replaced meanwhile (a login that waited) */
+		client_master_changed(cl, topology_master());
+		if (cl->conn.closing)
+			return D_GONE;
+	}
 	b = &cl->bk[dec.dest];
 	if (!b->sv && dec.dest == DEST_MASTER) {
 		/* the session lost its master connection while idle: take a new one */
@@ -1607,8 +1682,9 @@ decided:
 			return D_GONE;
 		prelude_clear(cl);
 		cl->txn_dest = DEST_MASTER;
-		clog_info(cl, "read-only transaction asked for %s before its first query: "
-			      "restarted on the master",
+		clog_info(cl,
+			  "read-only transaction asked for %s before its first query: "
+			  "restarted on the master",
 			  (sum->set_txn_flags & SF_SERIALIZABLE) ? "SERIALIZABLE" : "READ WRITE");
 	} else if (cl->defer_begin) {
 		if (!send_prelude(cl, b))
@@ -1638,7 +1714,8 @@ decided:
 		funccache_invalidate(cl->backend_db, (const char *)p, len);
 	if (sum && sum->stats && !cl->stats_reader) {
 		cl->stats_reader = true;
-		clog_debug(cl, "read the master's statistics: its reads go to the master from now on");
+		clog_debug(cl,
+			   "read the master's statistics: its reads go to the master from now on");
 	}
 	if (u->barrier && !batch) {
 		const char *sql = (const char *)p + PG_HDR_LEN;
@@ -1672,9 +1749,9 @@ decided:
 	cl->last_dest = dec.dest;
 	cl->units_routed++;
 	router_count(b->sv->node->index, dec.reason);
-	clog_debug(cl, "unit -> %s %s (%s%s%s)", router_dest_name(dec.dest),
-			   b->sv->node->name, router_reason_name(dec.reason), sum ? ", " : "",
-			   sum ? classify_reason_name(sum->reason) : "");
+	clog_debug(cl, "unit -> %s %s (%s%s%s)", router_dest_name(dec.dest), b->sv->node->name,
+		   router_reason_name(dec.reason), sum ? ", " : "",
+		   sum ? classify_reason_name(sum->reason) : "");
 	return D_SENT;
 }
 
@@ -1730,13 +1807,13 @@ static int scan_batch(Client *cl, RouteReason *forced)
 		*forced = cl->scan_forced;
 		return cl->scan_result;
 	}
-	class_opts(cl, &o);
+	client_class_opts(cl, &o);
 	for (;;) {
 		size_t avail = c->in_len - c->in_pos - cl->scan_off, total;
 		const uint8_t *m = c->in + c->in_pos + cl->scan_off;
 		uint8_t type;
-		FrameResult fr = pgproto_msg_header(m, avail, client_cfg->max_message_size, &type,
-						    &total);
+		FrameResult fr =
+		    pgproto_msg_header(m, avail, client_cfg->max_message_size, &type, &total);
 		const char *name, *sql;
 		size_t sql_len;
 
@@ -1785,9 +1862,8 @@ static int scan_batch(Client *cl, RouteReason *forced)
 				if (st) {
 					stmt_refresh(cl, &st->info, st->parse, st->parse_len);
 					fold_info(&cl->scan_sum, st->info);
-				}
-				else if (!batch_find_parse(c->in + c->in_pos, cl->scan_off, name,
-							   &sql_len))
+				} else if (!batch_find_parse(c->in + c->in_pos, cl->scan_off, name,
+							     &sql_len))
 					router_fold(&cl->scan_sum, SC_WRITE, CR_UNKNOWN, 0);
 			}
 			break;
@@ -1959,8 +2035,7 @@ static void forward_some(Client *cl)
 					client_fatal(cl, "53200", "out of memory");
 				return;
 			}
-			r = dispatch(cl, NULL, p, total, false, false, RR__COUNT,
-				     RR_FUNCTION_CALL);
+			r = dispatch(cl, NULL, p, total, false, false, RR__COUNT, RR_FUNCTION_CALL);
 			if (r != D_SENT)
 				return;
 			c->in_pos += total;

@@ -653,6 +653,11 @@ static const CfgKey cfg_keys[] = {
     K_BOOL(fence_old_master, "on"),
     K_STR(replication_user, ""),
     K_STR(replication_password, ""),
+    /* operations */
+    K_STR(admin_users, ""),
+    K_STR(stats_users, ""),
+    K_NAME(metrics_addr, "127.0.0.1"),
+    K_INT(metrics_port, 0, 65535, "0"),
 };
 #define NKEYS ARRAY_SIZE(cfg_keys)
 
@@ -965,6 +970,74 @@ bool config_key_at(const Config *cfg, size_t i, const char **section, const char
 	return true;
 }
 
+/* Keys a running pgrelay cannot change: sockets it listens on, the failover record. */
+static const char *const restart_keys[] = {"listen_addr",   "listen_port", "metrics_addr",
+					   "metrics_port",  "state_file",  "monitor_user",
+					   "monitor_dbname"};
+
+bool config_key_reloadable(size_t i)
+{
+	if (i >= NKEYS)
+		return false;
+	for (size_t k = 0; k < ARRAY_SIZE(restart_keys); k++)
+		if (strcmp(cfg_keys[i].name, restart_keys[k]) == 0)
+			return false;
+	return true;
+}
+
+bool config_key_same(const Config *a, const Config *b, size_t i)
+{
+	char va[4200], vb[4200];
+
+	if (i >= NKEYS)
+		return true;
+	key_format(&cfg_keys[i], a, va, sizeof(va));
+	key_format(&cfg_keys[i], b, vb, sizeof(vb));
+	return strcmp(va, vb) == 0;
+}
+
+bool config_key_copy(Config *dst, const Config *src, size_t i)
+{
+	char v[4200], why[512];
+
+	if (i >= NKEYS)
+		return false;
+	key_format(&cfg_keys[i], src, v, sizeof(v));
+	return key_parse(&cfg_keys[i], dst, v, why, sizeof(why));
+}
+
+int config_key_find(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(cfg_keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool config_user_listed(const char *list, const char *user)
+{
+	size_t ulen = strlen(user);
+
+	for (const char *p = list; *p;) {
+		const char *end;
+		while (*p == ',' || is_blank(*p))
+			p++;
+		end = p;
+		while (*end && *end != ',')
+			end++;
+		/* trim the entry's trailing blanks */
+		{
+			const char *e = end;
+			while (e > p && is_blank(e[-1]))
+				e--;
+			if ((size_t)(e - p) == ulen && ulen > 0 && memcmp(p, user, ulen) == 0)
+				return true;
+		}
+		p = end;
+	}
+	return false;
+}
+
 /* ---- the ini parser state ------------------------------------------------- */
 
 typedef enum SectionKind { SEC_NONE, SEC_PGRELAY, SEC_NODE, SEC_DATABASES, SEC_USERS } SectionKind;
@@ -1248,6 +1321,7 @@ static int handle_node(Parser *p, const char *name, const char *value)
 			    p, p->lineno,
 			    "key 'weight': expected an integer from 0 to 1000, got '%s'", value);
 		node->weight = (int)v;
+		node->weight_set = true;
 		break;
 	case NODE_PRIORITY:
 		if (!parse_int64(value, &v) || v < 0 || v > 1000)
@@ -1717,8 +1791,8 @@ static bool parser_finish(Parser *p)
 	return parser_resolve_path(p, "auth_file") && parser_resolve_path(p, "state_file");
 }
 
-static Config *config_parse(const char *name, const char *text, size_t len, char *err,
-			    size_t errlen)
+static Config *config_parse(const char *name, const char *text, size_t len, const CfgOverride *ov,
+			    size_t nov, char *err, size_t errlen)
 {
 	Parser *p = xcalloc(1, sizeof(*p));
 	Config *cfg = xcalloc(1, sizeof(*cfg));
@@ -1753,7 +1827,21 @@ static Config *config_parse(const char *name, const char *text, size_t len, char
 			"syntax error: expected [section], key = value or a comment");
 		goto fail;
 	}
-	if (p->failed || !parser_finish(p))
+	if (p->failed)
+		goto fail;
+	/* SET from the admin console: after the file, validated with it */
+	for (size_t k = 0; k < nov; k++) {
+		int i = config_key_find(ov[k].key);
+		if (i < 0) {
+			err_set(err, errlen, name, 0, "SET %s: unknown key", ov[k].key);
+			goto fail;
+		}
+		if (!key_parse(&cfg_keys[i], cfg, ov[k].value, why, sizeof(why))) {
+			err_set(err, errlen, name, 0, "SET %s: %s", ov[k].key, why);
+			goto fail;
+		}
+	}
+	if (!parser_finish(p))
 		goto fail;
 	free(p);
 	return cfg;
@@ -1765,7 +1853,18 @@ fail:
 
 Config *config_load_string(const char *name, const char *text, char *err, size_t errlen)
 {
-	return config_parse(name, text, strlen(text), err, errlen);
+	return config_parse(name, text, strlen(text), NULL, 0, err, errlen);
+}
+
+Config *config_load_text(const char *name, const char *text, size_t len, const CfgOverride *ov,
+			 size_t nov, char *err, size_t errlen)
+{
+	return config_parse(name, text, len, ov, nov, err, errlen);
+}
+
+char *config_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	return file_read_all(path, CFG_MAX_FILE_SIZE, len, err, errlen);
 }
 
 Config *config_load(const char *path, char *err, size_t errlen)
@@ -1776,7 +1875,7 @@ Config *config_load(const char *path, char *err, size_t errlen)
 
 	if (!text)
 		return NULL;
-	cfg = config_parse(path, text, len, err, errlen);
+	cfg = config_parse(path, text, len, NULL, 0, err, errlen);
 	free(text);
 	return cfg;
 }

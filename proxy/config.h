@@ -45,6 +45,7 @@ typedef struct CfgNode {
 	int port;
 	NodeRole role;
 	int weight; /* 0..1000, share of reads; default: replica 1, master 0 (serves no reads) */
+	bool weight_set; /* weight was given: else it follows the node's current role */
 	int line;   /* where the section starts, for messages */
 	/* failover */
 	int priority;			    /* 0..1000, default 100: higher is promoted first
@@ -139,6 +140,12 @@ typedef struct Config {
 	char replication_user[PG_NAME_MAX]; /* in a rewritten primary_conninfo; "" = keep */
 	char replication_password[256];	    /* likewise */
 
+	/* [pgrelay]: operations */
+	char admin_users[1024]; /* comma-separated: may use every admin console command */
+	char stats_users[1024]; /* comma-separated: may use the console's SHOW commands */
+	char metrics_addr[64];	/* the HTTP listener for /metrics and /health */
+	int metrics_port;	/* 0 = no HTTP listener */
+
 	/* [node.NAME] sections */
 	size_t nnodes;
 	CfgNode nodes[CFG_MAX_NODES];
@@ -193,6 +200,16 @@ const char *no_fresh_policy_name(NoFreshPolicy p); /* "master", "wait", "error" 
  */
 bool config_key_at(const Config *cfg, size_t i, const char **section, const char **name,
 		   char *value, size_t valuelen);
+/* Whether a reload (SIGHUP, RELOAD, SET) may change key i; false: a restart is needed. */
+bool config_key_reloadable(size_t i);
+/* Whether key i has the same value in a and b. */
+bool config_key_same(const Config *a, const Config *b, size_t i);
+/* Gives dst src's value of key i (reload keeps restart-only keys); false if it cannot. */
+bool config_key_copy(Config *dst, const Config *src, size_t i) MUST_CHECK;
+/* The index of a [pgrelay] key by name, or -1. */
+int config_key_find(const char *name);
+/* Whether user is in a comma-separated list of names (admin_users, stats_users). */
+bool config_user_listed(const char *list, const char *user);
 
 /* ---- auth file: lines of  "user" "secret"  ----------------------------- */
 
@@ -214,6 +231,19 @@ typedef struct AuthFile {
 bool authfile_load(const char *path, AuthFile *out, char *err, size_t errlen) MUST_CHECK;
 void authfile_free(AuthFile *af);
 const AuthEntry *authfile_find(const AuthFile *af, const char *user);
+
+/* A value given at runtime (admin SET): applied after the file, then validated with it. */
+typedef struct CfgOverride {
+	const char *key, *value;
+} CfgOverride;
+/*
+ * Parses text[0..len) read from a file called name (config_read_file()),
+ * then applies ov[0..nov) as if they came last in [pgrelay]; validates all.
+ */
+Config *config_load_text(const char *name, const char *text, size_t len, const CfgOverride *ov,
+			 size_t nov, char *err, size_t errlen) MUST_CHECK;
+/* The file's bytes (NUL-terminated, owned by the caller), or NULL with err. */
+char *config_read_file(const char *path, size_t *len, char *err, size_t errlen) MUST_CHECK;
 
 /*
  * Like config_load(), but parses text (NUL-terminated) as if it had been

@@ -188,6 +188,8 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n > 0) {
 		c->in_len += (size_t)n;
+		if (c->rx_bytes)
+			*c->rx_bytes += (uint64_t)n;
 	} else if (n == 0) {
 		c->eof = true;
 	} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -319,6 +321,8 @@ FlushResult conn_flush(Conn *c)
 		n = send_some(c->fd, c->out + c->out_pos, c->out_len - c->out_pos);
 		if (n < 0)
 			goto fail;
+		if (c->tx_bytes)
+			*c->tx_bytes += (uint64_t)n;
 		c->out_pos += (size_t)n;
 		if (c->out_pos == c->out_len)
 			c->out_pos = c->out_len = 0;
@@ -326,6 +330,8 @@ FlushResult conn_flush(Conn *c)
 		n = send_some(c->fd, c->zc, c->zc_len);
 		if (n < 0)
 			goto fail;
+		if (c->tx_bytes)
+			*c->tx_bytes += (uint64_t)n;
 		c->zc += n;
 		c->zc_len -= (size_t)n;
 		/* what the kernel did not take must outlive the source buffer */

@@ -65,6 +65,8 @@ struct Conn {
 	List reap_node;
 	usec_t created_at;
 	char peer[64]; /* "addr:port" for logs */
+	/* server connections: the node's byte counters (stats.h); NULL = not counted */
+	uint64_t *rx_bytes, *tx_bytes;
 };
 
 #define CONN_IN_DEFAULT 16384

@@ -1,6 +1,7 @@
 /*
- * log.c - the logger behind log.h, plus fatal() and the aborting allocators
- * declared in common.h.
+ * log.c - the logger behind log.h (level names, the plain and journald line
+ * formats and the choice between them), plus fatal() and the aborting
+ * allocators declared in common.h.
  */
 #include "log.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,10 +18,58 @@
 LogLevel log_level = LOG_INFO;
 
 static const char *const level_name[] = {
-	[LOG_FATAL] = "FATAL", [LOG_ERROR] = "ERROR", [LOG_WARNING] = "WARNING",
-	[LOG_INFO] = "INFO",   [LOG_DEBUG] = "DEBUG",
+    [LOG_FATAL] = "FATAL", [LOG_ERROR] = "ERROR", [LOG_WARNING] = "WARNING",
+    [LOG_INFO] = "INFO",   [LOG_DEBUG] = "DEBUG",
 };
 _Static_assert(ARRAY_SIZE(level_name) == LOG__COUNT, "update level_name");
+
+/* The syslog priorities of sd-daemon(3): err, warning, info, debug. */
+static const char *const level_prio[] = {
+    [LOG_FATAL] = "<3>", [LOG_ERROR] = "<3>", [LOG_WARNING] = "<4>",
+    [LOG_INFO] = "<6>",	 [LOG_DEBUG] = "<7>",
+};
+_Static_assert(ARRAY_SIZE(level_prio) == LOG__COUNT, "update level_prio");
+
+typedef enum LogFormat { LOG_FORMAT_UNDECIDED = 0, LOG_FORMAT_PLAIN, LOG_FORMAT_JOURNAL } LogFormat;
+
+static LogFormat log_format;
+
+/* Whether JOURNAL_STREAM ("DEV:INODE", set by systemd) is the file open as stderr. */
+static bool log_stderr_is_journal(void)
+{
+	const char *s = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (!s || s[0] < '0' || s[0] > '9')
+		return false;
+	dev = strtoull(s, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoull(end + 1, &end, 10);
+	if (*end != '\0')
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_init(void)
+{
+	const char *f = getenv("PGRELAY_LOG_FORMAT");
+
+	if (f && strcasecmp(f, "journal") == 0) {
+		log_format = LOG_FORMAT_JOURNAL;
+	} else if (f && strcasecmp(f, "plain") == 0) {
+		log_format = LOG_FORMAT_PLAIN;
+	} else {
+		log_format = log_stderr_is_journal() ? LOG_FORMAT_JOURNAL : LOG_FORMAT_PLAIN;
+		if (f && *f && strcasecmp(f, "auto") != 0)
+			log_warning("PGRELAY_LOG_FORMAT=%s is not journal, plain or auto; using %s",
+				    f, log_format == LOG_FORMAT_JOURNAL ? "journal" : "plain");
+	}
+}
 
 bool log_level_parse(const char *s, LogLevel *out)
 {
@@ -47,11 +97,19 @@ static void log_vwrite(LogLevel lvl, const char *fmt, va_list ap)
 	size_t n;
 	int r;
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03d UTC [%d] %s ", (int)(tv.tv_usec / 1000),
-		     (int)getpid(), level_name[lvl]);
+	if (unlikely(log_format == LOG_FORMAT_UNDECIDED))
+		log_init();
+	if (log_format == LOG_FORMAT_JOURNAL) {
+		/* journald stamps the time and pid itself */
+		n = 0;
+		r = snprintf(line, sizeof(line), "%s%s ", level_prio[lvl], level_name[lvl]);
+	} else {
+		gettimeofday(&tv, NULL);
+		gmtime_r(&tv.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
+		r = snprintf(line + n, sizeof(line) - n, ".%03d UTC [%d] %s ",
+			     (int)(tv.tv_usec / 1000), (int)getpid(), level_name[lvl]);
+	}
 	if (r > 0 && (size_t)r < sizeof(line) - n)
 		n += (size_t)r;
 	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);

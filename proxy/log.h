@@ -1,6 +1,9 @@
 /*
  * log.h - leveled logging to stderr (or a file). The level is checked before
- * anything is formatted, so disabled debug logging costs one branch.
+ * anything is formatted, so disabled debug logging costs one branch. Lines are
+ * either plain ("2026-11-25 09:00:00.123 UTC [pid] LEVEL message") or, when
+ * stderr is systemd's journal stream, "<N>LEVEL message" with the syslog
+ * priority N that journald reads (it adds the time and pid itself).
  */
 #ifndef PROXY_LOG_H
 #define PROXY_LOG_H
@@ -23,6 +26,14 @@ bool log_level_parse(const char *s, LogLevel *out) MUST_CHECK;
 const char *log_level_name(LogLevel lvl);
 
 void log_write(LogLevel lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/*
+ * Chooses the line format: PGRELAY_LOG_FORMAT=journal or plain forces one;
+ * otherwise (unset or "auto") journal when JOURNAL_STREAM ("DEV:INODE") names
+ * the file stderr is. Runs by itself before the first line is written; calling
+ * it again decides again.
+ */
+void log_init(void);
 
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
 #define log_warning(...)                                                                           \

@@ -57,6 +57,11 @@ static void maint_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	conn_reap();
 }
 
+void maint_set_config(const Config *cfg)
+{
+	maint_cfg = cfg;
+}
+
 void maint_start(struct ev_loop *loop, const Config *cfg)
 {
 	maint_loop = loop;

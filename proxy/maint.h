@@ -16,6 +16,8 @@ void maint_start(struct ev_loop *loop, const Config *cfg);
  * client is left.
  */
 void maint_begin_shutdown(void);
+/* Reload: the configuration to use from now on. */
+void maint_set_config(const Config *cfg);
 bool maint_shutting_down(void);
 
 #endif

@@ -80,7 +80,7 @@ static bool sig_matches(const Server *sv, const PoolWaiter *w)
 }
 
 static void fail_waiter(PoolWaiter *w, const char *sqlstate, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
+    PRINTF_LIKE(3, 4);
 
 static void fail_waiter(PoolWaiter *w, const char *sqlstate, const char *fmt, ...)
 {
@@ -244,6 +244,11 @@ void pool_release(Server *sv)
 		server_close(sv, "its node was fenced by a failover");
 		return;
 	}
+	if (sv->node->detached || sv->node->removed) {
+		server_close(sv, sv->node->removed ? "its node was removed from the configuration"
+						   : "its node was detached by an administrator");
+		return;
+	}
 	if (!server_start_reset(sv, reset_query))
 		server_close(sv, "client left with a query, COPY or unsynced batch in flight");
 }
@@ -270,14 +275,16 @@ static bool pool_maint_one(Pool *p, usec_t now)
 	list_for_each_safe(it, tmp, &p->waiting)
 	{
 		PoolWaiter *w = container_of(it, PoolWaiter, node);
-		if (timeouts.query_wait_timeout > 0 && now - w->since > timeouts.query_wait_timeout) {
+		if (timeouts.query_wait_timeout > 0 &&
+		    now - w->since > timeouts.query_wait_timeout) {
 			list_remove(&p->waiting, &w->node);
 			log_warning("pool %s/%s@%s: client waited longer than query_wait_timeout",
 				    p->user, p->database, p->pgnode->name);
-			fail_waiter(w, "53300",
-				    "no server connection available within query_wait_timeout "
-				    "(pool for database \"%s\" user \"%s\" is full: pool_size = %d)",
-				    p->database, p->user, p->size);
+			fail_waiter(
+			    w, "53300",
+			    "no server connection available within query_wait_timeout "
+			    "(pool for database \"%s\" user \"%s\" is full: pool_size = %d)",
+			    p->database, p->user, p->size);
 			return true;
 		}
 	}
@@ -324,9 +331,8 @@ void pool_close_node_idle(const Node *node, const char *why)
 	for (Pool *p = pool_first(); p; p = pool_next(p))
 		if (p->pgnode == node)
 			while (!listhead_empty(&p->idle))
-				server_close(container_of(listhead_first(&p->idle), Server,
-							  pool_node),
-					     why);
+				server_close(
+				    container_of(listhead_first(&p->idle), Server, pool_node), why);
 }
 
 size_t pool_close_idle(void)

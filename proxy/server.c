@@ -5,6 +5,7 @@
  * traffic goes to the linked session (ServerLink); see client.c.
  */
 #include "server.h"
+#include "stats.h"
 
 #include "log.h"
 #include "msg.h"
@@ -86,6 +87,10 @@ Server *server_open(struct ev_loop *loop, Pool *p, const Node *node, const char 
 	if (!conn_connect(&sv->conn, loop, (const struct sockaddr *)&node->addr, node->addrlen,
 			  &server_ops, SERVER_IN_MAX))
 		goto fail;
+	if (node->index >= 0 && node->index < STATS_MAX_NODES) {
+		sv->conn.rx_bytes = &stats_node[node->index].bytes_to_client;
+		sv->conn.tx_bytes = &stats_node[node->index].bytes_to_server;
+	}
 	sv->state = SV_CONNECTING;
 	sv->state_since = (usec_t)(ev_now(loop) * 1e6);
 	list_append(&p->busy, &sv->pool_node);

@@ -13,9 +13,10 @@
 const char *failover_state_name(FoState s)
 {
 	static const char *const names[] = {
-	    [FO_HEALTHY] = "healthy",	      [FO_SUSPECT] = "suspect",
-	    [FO_PROMOTE] = "promote",	      [FO_WAIT_ROLE] = "wait_role",
-	    [FO_RECONFIGURE] = "reconfigure",
+	    [FO_HEALTHY] = "healthy",		[FO_SUSPECT] = "suspect",
+	    [FO_PROMOTE] = "promote",		[FO_WAIT_ROLE] = "wait_role",
+	    [FO_RECONFIGURE] = "reconfigure",	[FO_SO_DRAIN] = "switchover_drain",
+	    [FO_SO_FENCE] = "switchover_fence", [FO_SO_CATCHUP] = "switchover_catchup",
 	};
 	_Static_assert(ARRAY_SIZE(names) == FO__COUNT, "update names");
 	return (unsigned)s < FO__COUNT ? names[s] : "?";
@@ -155,6 +156,93 @@ static FoAction abort_to_suspect(Failover *f, const char *tag, const char *what,
 	return (FoAction){FA_NONE, -1};
 }
 
+/* A switchover gives up: everything goes back to how it was, the master stays. */
+static FoAction abort_switchover(Failover *f, const char *what, usec_t now)
+{
+	int old = f->so_old;
+
+	event(f, "switchover_aborted", "switchover to %s aborted: %s; %s stays the master",
+	      f->cand_name ? f->cand_name : "?", what, "the old master");
+	f->switchover = false;
+	f->candidate = -1;
+	f->failed = 0;
+	enter(f, FO_HEALTHY, now);
+	return (FoAction){FA_SO_ABORT, old};
+}
+
+static bool timed_out(const Failover *f, usec_t now)
+{
+	return now - f->since > f->cfg.timeout;
+}
+
+FoAction failover_switchover(Failover *f, int node, const FoNode *nodes, size_t n, usec_t now,
+			     char *why, size_t whylen)
+{
+	const FoNode *c, *m;
+
+	if (f->state != FO_HEALTHY) {
+		snprintf(why, whylen, "a %s is under way (state %s)",
+			 f->switchover ? "switchover" : "failover", failover_state_name(f->state));
+		return (FoAction){FA_NONE, -1};
+	}
+	if (f->master < 0 || (size_t)f->master >= n) {
+		snprintf(why, whylen, "there is no master");
+		return (FoAction){FA_NONE, -1};
+	}
+	if (node < 0 || (size_t)node >= n) {
+		snprintf(why, whylen, "no such node");
+		return (FoAction){FA_NONE, -1};
+	}
+	c = &nodes[node];
+	m = &nodes[f->master];
+	if (node == f->master) {
+		snprintf(why, whylen, "%s is already the master", c->c.name);
+		return (FoAction){FA_NONE, -1};
+	}
+	if (!m->c.reachable || m->c.in_recovery) {
+		snprintf(why, whylen, "the master does not answer as a master: use failover");
+		return (FoAction){FA_NONE, -1};
+	}
+	if (!c->c.reachable) {
+		snprintf(why, whylen, "%s does not answer (or is fenced or detached)", c->c.name);
+		return (FoAction){FA_NONE, -1};
+	}
+	if (!c->c.in_recovery) {
+		snprintf(why, whylen, "%s is not a replica", c->c.name);
+		return (FoAction){FA_NONE, -1};
+	}
+	f->switchover = true;
+	f->so_fenced = false;
+	f->so_target = LSN_INVALID;
+	f->so_old = f->master;
+	f->candidate = node;
+	f->cand_name = c->c.name;
+	if (m->timeline)
+		f->old_timeline = m->timeline;
+	enter(f, FO_SO_DRAIN, now);
+	f->action_sent = true;
+	event(f, "switchover_started",
+	      "switchover to %s: holding new writes until running transactions end", c->c.name);
+	return (FoAction){FA_SO_HOLD, f->master};
+}
+
+FoAction failover_so_fenced(Failover *f, bool ok, Lsn lsn, const char *why, usec_t now)
+{
+	f->event = NULL;
+	if (f->state != FO_SO_FENCE)
+		return (FoAction){FA_NONE, -1};
+	if (!ok)
+		return abort_switchover(f, why ? why : "the master could not be made read only",
+					now);
+	f->so_fenced = true;
+	f->so_target = lsn;
+	enter(f, FO_SO_CATCHUP, now);
+	event(f, "switchover_fenced",
+	      "the master is read only at %X/%X; waiting for %s to replay it",
+	      (unsigned)(lsn >> 32), (unsigned)lsn, f->cand_name);
+	return (FoAction){FA_NONE, -1};
+}
+
 FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 {
 	bool stalled = f->last_tick && now > f->last_tick &&
@@ -183,9 +271,10 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 			event(f, "promoted", "%s is out of recovery", f->cand_name);
 			return (FoAction){FA_RECONFIGURE, f->candidate};
 		}
-		if (now - f->since > f->cfg.timeout)
-			return abort_to_suspect(f, "failover_aborted", "the promotion timed out",
-						now);
+		if (timed_out(f, now))
+			return f->switchover ? abort_switchover(f, "the promotion timed out", now)
+					     : abort_to_suspect(f, "failover_aborted",
+								"the promotion timed out", now);
 		return (FoAction){FA_NONE, -1};
 	case FO_WAIT_ROLE:
 		if (promoted(f, nodes, n)) {
@@ -195,9 +284,39 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 			      nodes[f->candidate].timeline);
 			return (FoAction){FA_RECONFIGURE, f->candidate};
 		}
-		if (now - f->since > f->cfg.timeout)
-			return abort_to_suspect(f, "failover_aborted",
-						"the promoted node never showed its new role", now);
+		if (timed_out(f, now))
+			return f->switchover
+				   ? abort_switchover(
+					 f, "the promoted node never showed its new role", now)
+				   : abort_to_suspect(f, "failover_aborted",
+						      "the promoted node never showed its new role",
+						      now);
+		return (FoAction){FA_NONE, -1};
+	case FO_SO_DRAIN:
+		if (timed_out(f, now))
+			return abort_switchover(f, "transactions still run on the master", now);
+		return (FoAction){FA_NONE, -1};
+	case FO_SO_FENCE:
+		if (!f->action_sent) {
+			f->action_sent = true;
+			return (FoAction){FA_SO_FENCE, f->master};
+		}
+		if (timed_out(f, now))
+			return abort_switchover(f, "the master could not be made read only", now);
+		return (FoAction){FA_NONE, -1};
+	case FO_SO_CATCHUP:
+		if (f->candidate >= 0 && (size_t)f->candidate < n &&
+		    nodes[f->candidate].c.reachable &&
+		    nodes[f->candidate].c.replay_lsn != LSN_INVALID &&
+		    nodes[f->candidate].c.replay_lsn >= f->so_target) {
+			enter(f, FO_PROMOTE, now);
+			f->action_sent = true;
+			event(f, "switchover_caught_up", "%s replayed everything: promoting it",
+			      f->cand_name);
+			return (FoAction){FA_PROMOTE, f->candidate};
+		}
+		if (timed_out(f, now))
+			return abort_switchover(f, "the candidate did not catch up", now);
 		return (FoAction){FA_NONE, -1};
 	case FO_RECONFIGURE:
 		if (!f->action_sent) {
@@ -211,31 +330,51 @@ FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now)
 	}
 }
 
-void failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, usec_t now)
+FoAction failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, usec_t now)
 {
 	f->event = NULL;
 	if (!why)
 		why = ok ? "done" : "failed";
-	if (kind == FA_PROMOTE && f->state == FO_PROMOTE) {
+	if (kind == FA_SO_HOLD && f->state == FO_SO_DRAIN) {
+		if (!ok)
+			return abort_switchover(f, why, now);
+		enter(f, FO_SO_FENCE, now);
+		event(f, "switchover_drained", "no transaction runs on the master: fencing it");
+	} else if (kind == FA_PROMOTE && f->state == FO_PROMOTE) {
 		if (ok) {
 			enter(f, FO_WAIT_ROLE, now);
 			event(f, "promote_sent", "%s accepted the promotion", f->cand_name);
+		} else if (f->switchover) {
+			return abort_switchover(f, why, now);
 		} else {
 			abort_to_suspect(f, "failover_aborted", why, now);
 		}
 	} else if (kind == FA_RECONFIGURE && f->state == FO_RECONFIGURE) {
 		if (ok) {
-			event(f, "failover_done", "%s is the master", f->cand_name);
+			bool so = f->switchover;
+			int node = f->candidate;
+			if (so)
+				event(f, "switchover_done",
+				      "%s is the master; the old master is fenced", f->cand_name);
+			else
+				event(f, "failover_done", "%s is the master", f->cand_name);
 			f->master = f->candidate;
 			f->candidate = -1;
 			f->failed = 0;
-			f->failovers++;
+			if (so)
+				f->switchovers++;
+			else
+				f->failovers++;
+			f->switchover = false;
 			f->master_lsn = LSN_INVALID;
 			f->old_timeline = 0;
 			enter(f, FO_HEALTHY, now);
+			if (so)
+				return (FoAction){FA_SO_RESUME, node};
 		} else {
 			f->action_sent = false; /* the next tick retries */
 			event(f, "reconfigure_failed", "%s is promoted but: %s", f->cand_name, why);
 		}
 	}
+	return (FoAction){FA_NONE, -1};
 }

@@ -16,6 +16,10 @@ typedef enum FoState {
 	FO_PROMOTE,	/* a candidate was chosen and is being promoted */
 	FO_WAIT_ROLE,	/* promoted: waiting to see it out of recovery on a new timeline */
 	FO_RECONFIGURE, /* the new master is confirmed: state file, traffic, other replicas */
+	/* a planned switchover (PROMOTE node) runs these, then PROMOTE .. RECONFIGURE */
+	FO_SO_DRAIN,   /* new master units are held; waiting for running transactions to end */
+	FO_SO_FENCE,   /* the master is made read only and its last WAL position read */
+	FO_SO_CATCHUP, /* waiting for the candidate to replay up to that position */
 	FO__COUNT
 } FoState;
 
@@ -42,6 +46,13 @@ typedef enum FoActionKind {
 	FA_PROMOTE,	/* promote `node` (pg_promote or promote_command); report with done() */
 	FA_RECONFIGURE, /* `node` is the new master: write the state file, switch the traffic,
 			   repoint the other replicas; report with done() */
+	FA_SO_HOLD,	/* switchover: hold new master units; report with done() once no
+			   transaction runs there */
+	FA_SO_FENCE,	/* switchover: make the master `node` read only and read its WAL insert
+			   position; report with failover_so_fenced() */
+	FA_SO_ABORT,	/* switchover abandoned: undo the read-only setting on `node` (the
+			   master) if it was made, stop holding units */
+	FA_SO_RESUME,	/* switchover done: `node` is the master; stop holding units */
 } FoActionKind;
 
 typedef struct FoAction {
@@ -65,6 +76,12 @@ typedef struct Failover {
 	const char *event; /* stable tag: "master_suspect", "failover_started", ... */
 	char detail[200];
 	uint64_t failovers;
+	/* a planned switchover */
+	bool switchover;   /* the states from SO_DRAIN to RECONFIGURE serve one */
+	bool so_fenced;	   /* the old master was made read only */
+	Lsn so_target;	   /* the master's last WAL position once fenced */
+	int so_old;	   /* the master it replaces */
+	uint64_t switchovers;
 } Failover;
 
 void failover_init(Failover *f, const FoConfig *cfg, int master, usec_t now);
@@ -82,7 +99,21 @@ bool failover_check(Failover *f, bool ok, Lsn master_lsn, uint32_t timeline, use
  */
 FoAction failover_tick(Failover *f, const FoNode *nodes, size_t n, usec_t now);
 
-/* The driver's report on the action failover_tick() handed out. */
-void failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, usec_t now);
+/*
+ * The driver's report on the action failover_tick() handed out. Returns a
+ * follow-up action when the report ends a switchover (FA_SO_ABORT,
+ * FA_SO_RESUME), else FA_NONE; call failover_tick() for the next step.
+ */
+FoAction failover_done(Failover *f, FoActionKind kind, bool ok, const char *why, usec_t now);
+
+/*
+ * Starts a planned switchover to replica `node` (admin PROMOTE): refused
+ * (FA_NONE, why says why) unless everything is healthy, the master and the
+ * node answer, and the node is a replica. Otherwise returns FA_SO_HOLD.
+ */
+FoAction failover_switchover(Failover *f, int node, const FoNode *nodes, size_t n, usec_t now,
+			     char *why, size_t whylen);
+/* The FA_SO_FENCE report: ok with the master's WAL insert position, or why not. */
+FoAction failover_so_fenced(Failover *f, bool ok, Lsn lsn, const char *why, usec_t now);
 
 #endif

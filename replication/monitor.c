@@ -8,6 +8,7 @@
 
 #include "failover.h"
 #include "hook.h"
+#include "events.h"
 #include "log.h"
 #include "pgconn.h"
 #include "statefile.h"
@@ -53,7 +54,7 @@ typedef struct MonNode {
 	usec_t retry_at;  /* after a failure: when to connect again */
 	uint64_t seq;	  /* master: the number of the running poll */
 	bool warned_privileges;
-	bool fence_sent; /* fence_old_master: made read only once it answered as a master */
+	bool fence_sent;    /* fence_old_master: made read only once it answered as a master */
 	const Node *follow; /* repointed at this new master: not yet seen streaming from it */
 	usec_t follow_since;
 	NodeHealth h;
@@ -86,9 +87,18 @@ static struct {
 	Failover fo;
 	bool fo_on;
 	PgConn *fo_pc; /* the running promotion */
+	/* a planned switchover: the proxy's gate, a fast timer while it runs, its outcome */
+	MonitorGate gate;
+	bool holding;
+	ev_timer so_timer;
+	int so_result; /* 0 running or none, 1 done, -1 aborted */
+	char so_why[256];
+	PgConn *so_pc; /* fencing the old master (or undoing it) */
 } M;
 
 static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline);
+static void fo_tick(usec_t now);
+static void fo_apply(FoAction a);
 static void fo_follow_check(MonNode *mn, const Sample *s, usec_t now);
 static void fo_fence(MonNode *mn);
 
@@ -145,14 +155,15 @@ static void observe(MonNode *mn, NodeState st, const char *why, bool at_once)
 	mn->h.why = why;
 	mn->h.since = mon_now();
 	if (is_master(mn))
-		log_info("event node_state: node %s (master) %s -> %s: %s", mn->node->name,
-			 node_state_name(old), node_state_name(mn->h.state), why);
+		event_add(LOG_INFO, "node_state", mn->node->name, "node %s (master) %s -> %s: %s",
+			  mn->node->name, node_state_name(old), node_state_name(mn->h.state), why);
 	else
-		log_info("event node_state: node %s (replica) %s -> %s: %s (lag %llu bytes, "
-			 "%lld ms, replay %s)",
-			 mn->node->name, node_state_name(old), node_state_name(mn->h.state), why,
-			 (unsigned long long)mn->h.lag.bytes, (long long)(mn->h.lag.time / 1000),
-			 lsn_format(mn->h.last.replay_lsn, lsn));
+		event_add(LOG_INFO, "node_state", mn->node->name,
+			  "node %s (replica) %s -> %s: %s (lag %llu bytes, "
+			  "%lld ms, replay %s)",
+			  mn->node->name, node_state_name(old), node_state_name(mn->h.state), why,
+			  (unsigned long long)mn->h.lag.bytes, (long long)(mn->h.lag.time / 1000),
+			  lsn_format(mn->h.last.replay_lsn, lsn));
 	notify_soon();
 }
 
@@ -460,7 +471,7 @@ static void fo_log(void)
 		return;
 	last = M.fo.event;
 	last_at = now;
-	log_warning("event %s: %s", M.fo.event, M.fo.detail);
+	event_add(LOG_WARNING, M.fo.event, M.fo.cand_name, "%s", M.fo.detail);
 }
 
 static void fo_check(MonNode *mn, bool ok, Lsn lsn, uint32_t timeline)
@@ -513,7 +524,7 @@ static void fo_promote_result(PgConn *pc, const PGresult *res, const char *err, 
 		       : (err ? err : "no answer"));
 	pgconn_free(pc);
 	M.fo_pc = NULL;
-	failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now());
+	fo_apply(failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now()));
 	fo_log();
 }
 
@@ -525,14 +536,15 @@ static void fo_promote_connected(PgConn *pc, bool ok, const char *err, void *arg
 		return;
 	pgconn_free(pc);
 	M.fo_pc = NULL;
-	failover_done(&M.fo, FA_PROMOTE, false, ok ? "cannot send pg_promote()" : err, mon_now());
+	fo_apply(failover_done(&M.fo, FA_PROMOTE, false, ok ? "cannot send pg_promote()" : err,
+			       mon_now()));
 	fo_log();
 }
 
 static void fo_promote_hook_done(bool ok, const char *why, void *arg)
 {
 	(void)arg;
-	failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now());
+	fo_apply(failover_done(&M.fo, FA_PROMOTE, ok, why, mon_now()));
 	fo_log();
 }
 
@@ -545,11 +557,12 @@ static void fo_promote(const Node *n)
 		char cmd[2048];
 		HookVars v = {.n = n->name, .h = n->host, .p = port};
 		snprintf(port, sizeof(port), "%d", n->port);
-		log_warning("event failover_promote: running promote_command for node %s", n->name);
+		event_add(LOG_WARNING, "failover_promote", NULL,
+			  "running promote_command for node %s", n->name);
 		if (!hook_expand(M.cfg->promote_command, &v, cmd, sizeof(cmd)) ||
 		    !hook_run(M.loop, cmd, M.cfg->failover_timeout, fo_promote_hook_done, NULL)) {
-			failover_done(&M.fo, FA_PROMOTE, false, "cannot run promote_command",
-				      mon_now());
+			fo_apply(failover_done(&M.fo, FA_PROMOTE, false,
+					       "cannot run promote_command", mon_now()));
 			fo_log();
 		}
 		return;
@@ -557,13 +570,15 @@ static void fo_promote(const Node *n)
 
 	fo_login(n, keys, vals, host, sizeof(host), port, sizeof(port));
 	M.fo_pc = pgconn_new(M.loop, keys, vals);
-	log_warning("event failover_promote: sending pg_promote() to node %s", n->name);
+	event_add(LOG_WARNING, "failover_promote", NULL, "sending pg_promote() to node %s",
+		  n->name);
 	if (!M.fo_pc ||
 	    !pgconn_connect(M.fo_pc, M.cfg->monitor_timeout, fo_promote_connected, NULL)) {
 		if (M.fo_pc)
 			pgconn_free(M.fo_pc);
 		M.fo_pc = NULL;
-		failover_done(&M.fo, FA_PROMOTE, false, "cannot start a connection", mon_now());
+		fo_apply(failover_done(&M.fo, FA_PROMOTE, false, "cannot start a connection",
+				       mon_now()));
 		fo_log();
 	}
 }
@@ -579,7 +594,7 @@ static void fo_follow_step(PgConn *pc, const PGresult *res, const char *err, voi
 
 static void fo_follow_end(FoFollow *f, const char *what)
 {
-	log_warning("event failover_follow: node %s %s", f->node->name, what);
+	event_add(LOG_WARNING, "failover_follow", f->node->name, "node %s %s", f->node->name, what);
 	pgconn_free(f->pc);
 	free(f);
 }
@@ -640,11 +655,10 @@ static void fo_follow_step(PgConn *pc, const PGresult *res, const char *err, voi
 		break;
 	case 1: {
 		/* its physical slot (created on the new master first), or none */
-		const char *slot = (size_t)f->node->index < M.cfg->nnodes
-					   ? M.cfg->nodes[f->node->index].replication_slot
-					   : "";
+		const char *slot = f->node->replication_slot;
 		if (slot[0])
-			snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_slot_name = '%s'", slot);
+			snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_slot_name = '%s'",
+				 slot);
 		else
 			snprintf(sql, sizeof(sql), "ALTER SYSTEM RESET primary_slot_name");
 		break;
@@ -677,8 +691,8 @@ static void fo_follow_hook_done(bool ok, const char *why, void *arg)
 {
 	const Node *n = arg;
 
-	log_warning("event failover_follow: node %s: follow_command %s", n->name,
-		    ok ? "succeeded" : why);
+	event_add(LOG_WARNING, "failover_follow", n->name, "node %s: follow_command %s", n->name,
+		  ok ? "succeeded" : why);
 }
 
 static void fo_follow(const Node *n, const Node *master)
@@ -699,8 +713,8 @@ static void fo_follow(const Node *n, const Node *master)
 		snprintf(mport, sizeof(mport), "%d", master->port);
 		if (!hook_expand(M.cfg->follow_command, &v, cmd, sizeof(cmd)) ||
 		    !hook_run(M.loop, cmd, M.cfg->failover_timeout, fo_follow_hook_done, (void *)n))
-			log_warning("event failover_follow: node %s: cannot run follow_command",
-				    n->name);
+			event_add(LOG_WARNING, "failover_follow", n->name,
+				  "node %s: cannot run follow_command", n->name);
 		return;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -712,7 +726,8 @@ static void fo_follow(const Node *n, const Node *master)
 	if (!f->pc || !pgconn_connect(f->pc, M.cfg->monitor_timeout, fo_follow_connected, f)) {
 		if (f->pc)
 			pgconn_free(f->pc);
-		log_warning("event failover_follow: node %s could not be repointed", n->name);
+		event_add(LOG_WARNING, "failover_follow", n->name, "node %s could not be repointed",
+			  n->name);
 		free(f);
 	}
 }
@@ -752,19 +767,21 @@ static void fo_fence_step(PgConn *pc, const PGresult *res, const char *err, void
 			  PQresultStatus(res) == PGRES_TUPLES_OK);
 
 	if (f->step > 0 && !ok) {
-		log_warning("event fence_failed: node %s: %s", f->node->name,
-			    res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
+		event_add(LOG_WARNING, "fence_failed", f->node->name, "node %s: %s", f->node->name,
+			  res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
 		goto done;
 	}
 	if ((size_t)f->step == ARRAY_SIZE(steps)) {
-		log_warning("event fenced: node %s answers as a master but is not the elected one: "
-			    "set default_transaction_read_only = on there",
-			    f->node->name);
+		event_add(LOG_WARNING, "fenced", f->node->name,
+			  "node %s answers as a master but is not the elected one: "
+			  "set default_transaction_read_only = on there",
+			  f->node->name);
 		goto done;
 	}
 	if (pgconn_query(pc, steps[f->step++], M.cfg->failover_timeout, fo_fence_step, f))
 		return;
-	log_warning("event fence_failed: node %s: cannot send the query", f->node->name);
+	event_add(LOG_WARNING, "fence_failed", f->node->name, "node %s: cannot send the query",
+		  f->node->name);
 done:
 	pgconn_free(f->pc);
 	free(f);
@@ -775,7 +792,8 @@ static void fo_fence_connected(PgConn *pc, bool ok, const char *err, void *arg)
 	FoFence *f = arg;
 
 	if (!ok) {
-		log_warning("event fence_failed: node %s: %s", f->node->name, err ? err : "?");
+		event_add(LOG_WARNING, "fence_failed", f->node->name, "node %s: %s", f->node->name,
+			  err ? err : "?");
 		pgconn_free(f->pc);
 		free(f);
 		return;
@@ -790,9 +808,10 @@ static void fo_fence(MonNode *mn)
 	FoFence *f;
 
 	mn->fence_sent = true;
-	log_warning("event fenced_master_seen: node %s answers as a master; it is fenced: pgrelay "
-		    "sends it nothing%s",
-		    mn->node->name, M.cfg->fence_old_master ? ", and makes it read only" : "");
+	event_add(LOG_WARNING, "fenced_master_seen", mn->node->name,
+		  "node %s answers as a master; it is fenced: pgrelay "
+		  "sends it nothing%s",
+		  mn->node->name, M.cfg->fence_old_master ? ", and makes it read only" : "");
 	if (!M.cfg->fence_old_master)
 		return;
 	f = xcalloc(1, sizeof(*f));
@@ -813,15 +832,17 @@ static void fo_follow_check(MonNode *mn, const Sample *s, usec_t now)
 
 	snprintf(want, sizeof(want), "%s:%d", mn->follow->host, mn->follow->port);
 	if (s->streaming && strcmp(mn->h.upstream, want) == 0) {
-		log_warning("event follow_confirmed: node %s streams from the new master %s",
-			    mn->node->name, mn->follow->name);
+		event_add(LOG_WARNING, "follow_confirmed", mn->node->name,
+			  "node %s streams from the new master %s", mn->node->name,
+			  mn->follow->name);
 		mn->follow = NULL;
 	} else if (now - mn->follow_since > M.cfg->failover_timeout) {
-		log_warning("event follow_unconfirmed: node %s does not stream from %s after %lld s "
-			    "(its upstream: %s)",
-			    mn->node->name, mn->follow->name,
-			    (long long)(M.cfg->failover_timeout / USEC_PER_SEC),
-			    mn->h.upstream[0] ? mn->h.upstream : "none");
+		event_add(LOG_WARNING, "follow_unconfirmed", mn->node->name,
+			  "node %s does not stream from %s after %lld s "
+			  "(its upstream: %s)",
+			  mn->node->name, mn->follow->name,
+			  (long long)(M.cfg->failover_timeout / USEC_PER_SEC),
+			  mn->h.upstream[0] ? mn->h.upstream : "none");
 		mn->follow = NULL;
 	}
 }
@@ -836,7 +857,7 @@ static void fo_follow_all(const Node *n)
 {
 	for (size_t i = 0; i < M.n; i++) {
 		const Node *r = M.nodes[i].node;
-		if (r != n && !r->fenced) {
+		if (r != n && !r->fenced && !r->removed) {
 			M.nodes[i].follow = n;
 			M.nodes[i].follow_since = mon_now();
 			fo_follow(r, n);
@@ -850,11 +871,12 @@ static void fo_slots_done(PgConn *pc, const PGresult *res, const char *err, void
 
 	(void)pc;
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
-		log_warning("event slots_failed: on %s: %s", sl->master->name,
-			    res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
+		event_add(LOG_WARNING, "slots_failed", sl->master->name, "on %s: %s",
+			  sl->master->name,
+			  res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
 	else
-		log_warning("event slots_created: %d replication slot(s) on %s", PQntuples(res),
-			    sl->master->name);
+		event_add(LOG_WARNING, "slots_created", NULL, "%d replication slot(s) on %s",
+			  PQntuples(res), sl->master->name);
 	fo_follow_all(sl->master); /* without its slot a replica still streams (wal_keep_size) */
 	pgconn_free(sl->pc);
 	free(sl);
@@ -870,19 +892,19 @@ static void fo_slots_connected(PgConn *pc, bool ok, const char *err, void *arg)
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "SELECT pg_create_physical_replication_slot(s) FROM "
 			       "unnest(ARRAY[");
-	for (size_t i = 0; i < M.n && i < M.cfg->nnodes; i++) {
+	for (size_t i = 0; i < M.n; i++) {
 		const Node *r = M.nodes[i].node;
-		if (r == sl->master || r->fenced || !M.cfg->nodes[i].replication_slot[0])
+		if (r == sl->master || r->fenced || !r->replication_slot[0])
 			continue;
 		/* slot names are validated: [a-z0-9_] only */
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s'%s'", k++ ? "," : "",
-					M.cfg->nodes[i].replication_slot);
+					r->replication_slot);
 	}
 	snprintf(sql + len, sizeof(sql) - len,
 		 "]::name[]) s WHERE s NOT IN (SELECT slot_name FROM pg_replication_slots)");
 	if (!ok || !pgconn_query(pc, sql, M.cfg->failover_timeout, fo_slots_done, sl)) {
-		log_warning("event slots_failed: on %s: %s", sl->master->name,
-			    ok ? "cannot send the query" : err);
+		event_add(LOG_WARNING, "slots_failed", sl->master->name, "on %s: %s",
+			  sl->master->name, ok ? "cannot send the query" : err);
 		fo_follow_all(sl->master);
 		pgconn_free(sl->pc);
 		free(sl);
@@ -897,9 +919,9 @@ static void fo_repoint(const Node *n)
 	bool any = false;
 	FoSlots *sl;
 
-	for (size_t i = 0; i < M.n && i < M.cfg->nnodes; i++)
+	for (size_t i = 0; i < M.n; i++)
 		any |= M.nodes[i].node != n && !M.nodes[i].node->fenced &&
-		       M.cfg->nodes[i].replication_slot[0] && !M.cfg->follow_command[0];
+		       M.nodes[i].node->replication_slot[0] && !M.cfg->follow_command[0];
 	if (!any) {
 		fo_follow_all(n);
 		return;
@@ -920,23 +942,53 @@ static void fo_reconfigure(const Node *n)
 {
 	char err[512];
 	const Node *old;
+	FoAction a;
 
 	if (!fo_write_state(n, err, sizeof(err))) {
-		failover_done(&M.fo, FA_RECONFIGURE, false, err, mon_now());
+		fo_apply(failover_done(&M.fo, FA_RECONFIGURE, false, err, mon_now()));
 		fo_log();
 		return;
 	}
 	old = topology_set_master(n);
 
-	log_warning("event failover_switch: node %s is the master now%s%s%s", n->name,
-		    old ? "; node " : "", old ? old->name : "", old ? " is fenced" : "");
+	event_add(LOG_WARNING, "failover_switch", n->name, "node %s is the master now%s%s%s",
+		  n->name, old ? "; node " : "", old ? old->name : "", old ? " is fenced" : "");
 	for (size_t i = 0; i < M.n; i++)
 		M.nodes[i].hy.count = 0; /* its next answer tells a node's new role */
 	fo_repoint(n);
 	M.wal_segment_size = 0;
-	failover_done(&M.fo, FA_RECONFIGURE, true, NULL, mon_now());
+	a = failover_done(&M.fo, FA_RECONFIGURE, true, NULL, mon_now());
 	fo_log();
 	notify_soon();
+	fo_apply(a); /* a switchover: release the held units, now that the master moved */
+}
+
+/* What the monitor saw of every node, as the state machine wants it. */
+static void fo_view(FoNode *v, size_t n, usec_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const NodeHealth *h = &M.nodes[i].h;
+		const Node *node = M.nodes[i].node;
+		bool recent = h->last.at && now - h->last.at <= M.lim.stale_after;
+		v[i] =
+		    (FoNode){.c = {.node = (int)i,
+				   .name = node->name,
+				   .reachable = h->last.ok && recent && !node->fenced &&
+						!node->detached && !node->removed,
+				   .in_recovery = h->last.in_recovery,
+				   .never_promote = node->never_promote,
+				   .priority = node->priority,
+				   .receive_lsn = h->last.receive_lsn,
+				   /* a quick position poll may be newer than the last full one */
+				   .replay_lsn = h->last.in_recovery && h->pos_lsn != LSN_INVALID &&
+							 h->pos_lsn > h->last.replay_lsn
+						     ? h->pos_lsn
+						     : h->last.replay_lsn,
+				   .streaming = h->last.streaming,
+				   .receipt_age = h->last.receipt_age},
+			     .timeline = h->last.timeline,
+			     .wal_lsn = h->last.wal_lsn};
+	}
 }
 
 static void fo_tick(usec_t now)
@@ -947,30 +999,210 @@ static void fo_tick(usec_t now)
 
 	if (!M.fo_on)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		const NodeHealth *h = &M.nodes[i].h;
-		const Node *node = M.nodes[i].node;
-		bool recent = h->last.at && now - h->last.at <= M.lim.stale_after;
-		v[i] = (FoNode){
-		    .c = {.node = (int)i,
-			  .name = node->name,
-			  .reachable = h->last.ok && recent && !node->fenced,
-			  .in_recovery = h->last.in_recovery,
-			  .never_promote = i < M.cfg->nnodes && M.cfg->nodes[i].never_promote,
-			  .priority = i < M.cfg->nnodes ? M.cfg->nodes[i].priority : 100,
-			  .receive_lsn = h->last.receive_lsn,
-			  .replay_lsn = h->last.replay_lsn,
-			  .streaming = h->last.streaming,
-			  .receipt_age = h->last.receipt_age},
-		    .timeline = h->last.timeline,
-		    .wal_lsn = h->last.wal_lsn};
-	}
+	fo_view(v, n, now);
 	a = failover_tick(&M.fo, v, n, now);
 	fo_log();
-	if (a.kind == FA_PROMOTE && a.node >= 0 && (size_t)a.node < M.n)
-		fo_promote(M.nodes[a.node].node);
-	else if (a.kind == FA_RECONFIGURE && a.node >= 0 && (size_t)a.node < M.n)
-		fo_reconfigure(M.nodes[a.node].node);
+	fo_apply(a);
+}
+
+/* ---- planned switchover ------------------------------------------------------------ */
+
+static void so_hold(bool on)
+{
+	if (M.holding == on)
+		return;
+	M.holding = on;
+	if (M.gate.hold)
+		M.gate.hold(on);
+	if (on) {
+		ev_timer_set(&M.so_timer, 0.02, 0.02);
+		ev_timer_start(M.loop, &M.so_timer);
+	} else {
+		ev_timer_stop(M.loop, &M.so_timer);
+	}
+}
+
+/* Fencing the old master for a switchover (undo: its read-only setting reset). */
+typedef struct SoFence {
+	bool undo;
+	int step;
+} SoFence;
+
+static SoFence so_fence_job;
+
+static void so_fence_end(bool ok, Lsn lsn, const char *why)
+{
+	bool undo = so_fence_job.undo;
+
+	if (M.so_pc)
+		pgconn_free(M.so_pc);
+	M.so_pc = NULL;
+	if (undo) {
+		if (!ok)
+			event_add(
+			    LOG_WARNING, "switchover_unfence_failed",
+			    M.nodes[M.fo.master].node->name,
+			    "could not reset default_transaction_read_only on %s: %s; reset it "
+			    "by hand (ALTER SYSTEM RESET default_transaction_read_only)",
+			    M.nodes[M.fo.master].node->name, why ? why : "?");
+		return;
+	}
+	fo_apply(failover_so_fenced(&M.fo, ok, lsn, why, mon_now()));
+	fo_log();
+}
+
+static void so_fence_step(PgConn *pc, const PGresult *res, const char *err, void *arg)
+{
+	static const char *const fence[] = {
+	    "ALTER SYSTEM SET default_transaction_read_only = on",
+	    "SELECT pg_reload_conf()",
+	    "SELECT pg_current_wal_insert_lsn()",
+	};
+	static const char *const undo[] = {
+	    "ALTER SYSTEM RESET default_transaction_read_only",
+	    "SELECT pg_reload_conf()",
+	};
+	const char *const *steps = so_fence_job.undo ? undo : fence;
+	int nsteps = so_fence_job.undo ? (int)ARRAY_SIZE(undo) : (int)ARRAY_SIZE(fence);
+	bool ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+			  PQresultStatus(res) == PGRES_TUPLES_OK);
+
+	(void)arg;
+	if (so_fence_job.step > 0 && !ok) {
+		so_fence_end(false, LSN_INVALID,
+			     res ? PQresultErrorMessage(res) : (err ? err : "no answer"));
+		return;
+	}
+	if (so_fence_job.step == nsteps) {
+		Lsn lsn = LSN_INVALID;
+		if (!so_fence_job.undo &&
+		    (PQntuples(res) != 1 || !lsn_parse(PQgetvalue(res, 0, 0), &lsn))) {
+			so_fence_end(false, LSN_INVALID, "cannot read the master's WAL position");
+			return;
+		}
+		so_fence_end(true, lsn, NULL);
+		return;
+	}
+	if (!pgconn_query(pc, steps[so_fence_job.step++], M.cfg->failover_timeout, so_fence_step,
+			  NULL))
+		so_fence_end(false, LSN_INVALID, "cannot send the query");
+}
+
+static void so_fence_connected(PgConn *pc, bool ok, const char *err, void *arg)
+{
+	(void)arg;
+	if (!ok) {
+		so_fence_end(false, LSN_INVALID, err ? err : "cannot connect");
+		return;
+	}
+	so_fence_step(pc, NULL, NULL, NULL);
+}
+
+static void so_fence(const Node *n, bool undo)
+{
+	const char *keys[8], *vals[8];
+	char host[NI_MAXHOST], port[16];
+
+	if (M.so_pc)
+		pgconn_free(M.so_pc);
+	so_fence_job = (SoFence){.undo = undo};
+	fo_login(n, keys, vals, host, sizeof(host), port, sizeof(port));
+	M.so_pc = pgconn_new(M.loop, keys, vals);
+	if (!M.so_pc || !pgconn_connect(M.so_pc, M.cfg->monitor_timeout, so_fence_connected, NULL))
+		so_fence_end(false, LSN_INVALID, "cannot start a connection");
+}
+
+/* Every 20 ms while a switchover holds units: drained yet? caught up yet? */
+static void on_so_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	usec_t now = mon_now();
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (M.fo.state == FO_SO_DRAIN && (!M.gate.busy || M.gate.busy() == 0)) {
+		fo_apply(failover_done(&M.fo, FA_SO_HOLD, true, NULL, now));
+		fo_log();
+	}
+	if (M.fo.state == FO_SO_CATCHUP && M.fo.candidate >= 0 && (size_t)M.fo.candidate < M.n)
+		monitor_want_position(M.nodes[M.fo.candidate].node);
+	fo_tick(now);
+}
+
+static void fo_apply(FoAction a)
+{
+	const Node *n = a.node >= 0 && (size_t)a.node < M.n ? M.nodes[a.node].node : NULL;
+
+	switch (a.kind) {
+	case FA_NONE:
+		break;
+	case FA_PROMOTE:
+		if (n)
+			fo_promote(n);
+		break;
+	case FA_RECONFIGURE:
+		if (n)
+			fo_reconfigure(n);
+		break;
+	case FA_SO_HOLD:
+		M.so_result = 0;
+		so_hold(true);
+		break;
+	case FA_SO_FENCE:
+		if (n)
+			so_fence(n, false);
+		break;
+	case FA_SO_ABORT:
+		snprintf(M.so_why, sizeof(M.so_why), "%s", M.fo.detail);
+		M.so_result = -1;
+		if (M.fo.so_fenced && n)
+			so_fence(n, true);
+		so_hold(false);
+		break;
+	case FA_SO_RESUME:
+		snprintf(M.so_why, sizeof(M.so_why), "%s", M.fo.detail);
+		M.so_result = 1;
+		so_hold(false);
+		break;
+	}
+}
+
+void monitor_set_gate(const MonitorGate *g)
+{
+	M.gate = *g;
+}
+
+bool monitor_switchover(const Node *target, char *err, size_t errlen)
+{
+	FoNode v[16];
+	size_t n = M.n < 16 ? M.n : 16;
+	usec_t now = mon_now();
+	FoAction a;
+
+	if (!M.running || !M.fo_on) {
+		snprintf(err, errlen, "the monitor is not running (monitor_user is not set)");
+		return false;
+	}
+	if (!target || target->index < 0 || (size_t)target->index >= M.n) {
+		snprintf(err, errlen, "no such node");
+		return false;
+	}
+	fo_view(v, n, now);
+	a = failover_switchover(&M.fo, target->index, v, n, now, err, errlen);
+	if (a.kind == FA_NONE)
+		return false;
+	fo_log();
+	fo_apply(a);
+	return true;
+}
+
+int monitor_switchover_result(char *why, size_t whylen)
+{
+	if (M.fo.switchover)
+		return 0;
+	if (why && whylen)
+		snprintf(why, whylen, "%s", M.so_why);
+	return M.so_result;
 }
 
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -983,6 +1215,8 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	fo_tick(now);
 	for (size_t i = 0; i < M.n; i++) {
 		MonNode *mn = &M.nodes[i];
+		if (mn->node->removed)
+			continue;
 		if (!mn->pc) {
 			if (now >= mn->retry_at)
 				mon_connect(mn);
@@ -992,35 +1226,79 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-void monitor_start(struct ev_loop *loop, const Config *cfg)
+static void mon_limits(const Config *cfg)
 {
-	void (*listener)(void) = M.listener;
-
-	memset(&M, 0, sizeof(M));
-	M.listener = listener;
-	M.loop = loop;
-	M.cfg = cfg;
-	M.n = topology_count();
 	M.lim.max_bytes = cfg->max_lag_bytes;
 	M.lim.max_time = cfg->max_lag_time;
 	M.lim.stale_after = 2 * cfg->monitor_interval + cfg->monitor_timeout;
+}
+
+static FoConfig fo_config(const Config *cfg)
+{
+	/* failover = off: the state machine still runs planned switchovers */
+	return (FoConfig){.enabled = cfg->failover,
+			  .failures = cfg->failover_after,
+			  .interval = cfg->monitor_interval,
+			  .timeout = cfg->failover_timeout,
+			  .max_lag = cfg->max_failover_lag,
+			  /* the replicas' receivers give up after wal_receiver_timeout */
+			  .witness_age = 300 * USEC_PER_SEC};
+}
+
+void monitor_reconfigure(const Config *cfg)
+{
+	M.cfg = cfg;
+	mon_limits(cfg);
+	if (!M.running)
+		return;
+	M.fo.cfg = fo_config(cfg);
+	ev_timer_stop(M.loop, &M.tick);
+	ev_timer_set(&M.tick, 0., (double)cfg->monitor_interval / USEC_PER_SEC);
+	ev_timer_start(M.loop, &M.tick);
+	for (size_t i = M.n; i < topology_count() && i < CFG_MAX_NODES; i++) {
+		memset(&M.nodes[i], 0, sizeof(M.nodes[i]));
+		M.nodes[i].node = topology_node(i);
+		M.nodes[i].h.why = "not measured yet";
+	}
+	M.n = topology_count() < CFG_MAX_NODES ? topology_count() : CFG_MAX_NODES;
+	for (size_t i = 0; i < M.n; i++) {
+		MonNode *mn = &M.nodes[i];
+		if (mn->node->removed && mn->pc) {
+			pgconn_free(mn->pc);
+			mn->pc = NULL;
+			mn->connected = false;
+			mn->running = Q_NONE;
+		}
+	}
+	notify_soon();
+}
+
+void monitor_start(struct ev_loop *loop, const Config *cfg)
+{
+	void (*listener)(void) = M.listener;
+	MonitorGate gate = M.gate;
+
+	memset(&M, 0, sizeof(M));
+	M.listener = listener;
+	M.gate = gate;
+	M.loop = loop;
+	M.cfg = cfg;
+	M.n = topology_count();
+	mon_limits(cfg);
 	ev_timer_init(&M.notify, on_notify, 0., 0.);
 	if (!cfg->monitor_user[0] || M.n == 0)
 		return; /* nothing is measured: no replica is ever fresh */
-	M.nodes = xcalloc(M.n, sizeof(MonNode));
+	/* room for the nodes a reload may add: a MonNode never moves */
+	M.nodes = xcalloc(CFG_MAX_NODES, sizeof(MonNode));
 	for (size_t i = 0; i < M.n; i++) {
 		M.nodes[i].node = topology_node(i);
 		M.nodes[i].h.why = "not measured yet";
 	}
 	M.running = true;
-	if (cfg->failover && topology_master()) {
-		FoConfig fc = {.enabled = true,
-			       .failures = cfg->failover_after,
-			       .interval = cfg->monitor_interval,
-			       .timeout = cfg->failover_timeout,
-			       .max_lag = cfg->max_failover_lag,
-			       /* the replicas' receivers give up after wal_receiver_timeout */
-			       .witness_age = 300 * USEC_PER_SEC};
+	ev_timer_init(&M.so_timer, on_so_timer, 0.02, 0.02);
+	if (topology_master()) {
+		/* failover = off: the state machine still runs planned switchovers */
+		FoConfig fc = fo_config(cfg);
 		failover_init(&M.fo, &fc, topology_master()->index, mon_now());
 		M.fo_on = true;
 	}
@@ -1042,6 +1320,10 @@ void monitor_stop(void)
 	if (M.fo_pc)
 		pgconn_free(M.fo_pc);
 	M.fo_pc = NULL;
+	if (M.so_pc)
+		pgconn_free(M.so_pc);
+	M.so_pc = NULL;
+	ev_timer_stop(M.loop, &M.so_timer);
 	free(M.nodes);
 	M.nodes = NULL;
 	M.running = false;
@@ -1065,12 +1347,23 @@ NodeState monitor_state(size_t i, usec_t now)
 	return h->state;
 }
 
+const char *monitor_node_state_text(const Node *n, usec_t now)
+{
+	if (n->fenced)
+		return "fenced";
+	if (n->removed)
+		return "removed";
+	if (n->detached)
+		return "detached";
+	return node_state_name(monitor_state((size_t)n->index, now));
+}
+
 bool monitor_replica_fresh(const Node *node, usec_t now)
 {
 	const MonNode *mn = mon_of(node);
 
-	return mn && mn->h.state == NS_UP && mn->h.last.ok &&
-	       (now < mn->h.last.at || now - mn->h.last.at <= M.lim.stale_after);
+	return mn && !node->detached && !node->fenced && !node->removed && mn->h.state == NS_UP &&
+	       mn->h.last.ok && (now < mn->h.last.at || now - mn->h.last.at <= M.lim.stale_after);
 }
 
 void monitor_note_failure(const Node *node, const char *why)
@@ -1085,7 +1378,7 @@ void monitor_note_failure(const Node *node, const char *why)
 
 bool monitor_failover_active(void)
 {
-	return M.fo_on && M.fo.state != FO_HEALTHY;
+	return M.fo_on && M.fo.state != FO_HEALTHY && (M.fo.cfg.enabled || M.fo.switchover);
 }
 
 void monitor_set_listener(void (*cb)(void))
@@ -1152,4 +1445,91 @@ void monitor_want_position(const Node *node)
 		return;
 	mn->want_pos = true;
 	mon_send(mn);
+}
+
+/* ---- admin actions -------------------------------------------------------------- */
+
+const char *monitor_failover_state(void)
+{
+	return M.fo_on ? failover_state_name(M.fo.state) : "off";
+}
+
+uint64_t monitor_failovers(void)
+{
+	return M.fo.failovers;
+}
+
+uint64_t monitor_switchovers(void)
+{
+	return M.fo.switchovers;
+}
+
+bool monitor_detach(const Node *node, bool detach, char *err, size_t errlen)
+{
+	if (!node) {
+		snprintf(err, errlen, "no such node");
+		return false;
+	}
+	if (detach && node == topology_master()) {
+		snprintf(err, errlen, "%s is the master: switch over first (PROMOTE another node)",
+			 node->name);
+		return false;
+	}
+	if (node->detached == detach) {
+		snprintf(err, errlen, "%s is %s", node->name,
+			 detach ? "already detached" : "not detached");
+		return false;
+	}
+	topology_set_detached(node, detach);
+	event_add(LOG_WARNING, detach ? "node_detached" : "node_attached", node->name,
+		  detach ? "node %s taken out of rotation by an administrator (DETACH)"
+			 : "node %s back in rotation (ATTACH)",
+		  node->name);
+	notify_soon();
+	return true;
+}
+
+bool monitor_unfence(const Node *node, char *err, size_t errlen)
+{
+	const MonNode *mn = mon_of(node);
+	const Node *m = topology_master();
+	char want[300], why[512];
+
+	if (!node || !mn) {
+		snprintf(err, errlen, "no such node (or the monitor is not running)");
+		return false;
+	}
+	if (!node->fenced) {
+		snprintf(err, errlen, "%s is not fenced", node->name);
+		return false;
+	}
+	if (!m) {
+		snprintf(err, errlen, "there is no master");
+		return false;
+	}
+	snprintf(want, sizeof(want), "%s:%d", m->host, m->port);
+	if (!mn->h.last.ok || !mn->h.last.in_recovery || !mn->h.last.streaming ||
+	    strcmp(mn->h.upstream, want) != 0) {
+		snprintf(err, errlen,
+			 "%s does not stream from the master %s as a replica (in recovery: %s, "
+			 "upstream: %s): rejoin it first (deploy/rejoin.sh)",
+			 node->name, m->name,
+			 !mn->h.last.ok		  ? "unknown"
+			 : mn->h.last.in_recovery ? "yes"
+						  : "no",
+			 mn->h.upstream[0] ? mn->h.upstream : "none");
+		return false;
+	}
+	topology_set_fenced(node, false);
+	if (!fo_write_state(m, why, sizeof(why))) {
+		topology_set_fenced(node, true);
+		snprintf(err, errlen, "cannot write the state file: %s", why);
+		return false;
+	}
+	M.nodes[node->index].fence_sent = false;
+	event_add(LOG_WARNING, "node_unfenced", node->name,
+		  "node %s streams from %s and is unfenced by an administrator", node->name,
+		  m->name);
+	notify_soon();
+	return true;
 }

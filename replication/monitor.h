@@ -32,12 +32,17 @@ typedef struct NodeHealth {
 
 void monitor_start(struct ev_loop *loop, const Config *cfg);
 void monitor_stop(void);
+/* Reload: the new configuration (thresholds, intervals, failover keys) and added or removed nodes. */
+void monitor_reconfigure(const Config *cfg);
 
 /* The health of topology_node(i); NULL out of range. */
 const NodeHealth *monitor_health(size_t i);
 
 /* The state of topology_node(i) as of now: unknown when its last measurement is too old. */
 NodeState monitor_state(size_t i, usec_t now);
+
+/* What SHOW NODES and /metrics call its state: fenced, removed, detached, or monitor_state(). */
+const char *monitor_node_state_text(const Node *n, usec_t now);
 
 /*
  * A replica may take new reads: its state is up and the observation behind
@@ -50,6 +55,38 @@ void monitor_note_failure(const Node *node, const char *why);
 
 /* The master is suspected or being replaced: writes should wait (write_wait_timeout). */
 bool monitor_failover_active(void);
+
+/* ---- planned switchover and admin actions -------------------------------------- */
+
+/* How a switchover holds the proxy's traffic (wired by main.c). */
+typedef struct MonitorGate {
+	void (*hold)(bool on); /* hold (true) or release units bound for the master */
+	size_t (*busy)(void);  /* sessions with a transaction or a unit on the master */
+} MonitorGate;
+void monitor_set_gate(const MonitorGate *g);
+
+/*
+ * Starts a planned switchover to the replica target (admin PROMOTE): hold
+ * new master units, wait for running transactions to end, make the master
+ * read only and read its WAL position, wait for target to replay it,
+ * promote, fence the old master, repoint the others, release. False (err
+ * says why) when it cannot start. Each step has failover_timeout; an abort
+ * undoes the read-only setting and releases the units.
+ */
+bool monitor_switchover(const Node *target, char *err, size_t errlen);
+/* 0 while a switchover runs (or none ran), 1 done, -1 aborted; why: its last event. */
+int monitor_switchover_result(char *why, size_t whylen);
+/* The failover state machine's state name ("healthy", "switchover_drain", ...). */
+const char *monitor_failover_state(void);
+uint64_t monitor_failovers(void);
+uint64_t monitor_switchovers(void);
+/* DETACH (true) / ATTACH (false) a replica; false with err for the master or a bad node. */
+bool monitor_detach(const Node *node, bool detach, char *err, size_t errlen);
+/*
+ * UNFENCE: a fenced node that streams from the current master as a replica
+ * again (deploy/rejoin.sh) may serve reads; the state file is rewritten.
+ */
+bool monitor_unfence(const Node *node, char *err, size_t errlen);
 
 /* ---- read-your-writes ------------------------------------------------------- */
 

@@ -18,7 +18,14 @@ typedef struct Node {
 	char host[256];
 	int port;
 	NodeRole role;
-	bool fenced; /* a master replaced by a failover: sent nothing */
+	bool fenced;   /* a master replaced by a failover: sent nothing */
+	bool detached; /* DETACH: out of rotation (no reads, never elected) until ATTACH */
+	bool removed;  /* no longer in proxy.ini (reload): sent nothing, not monitored */
+	/* from its [node] section */
+	int weight; /* -1: not configured (topology_weight() follows the role) */
+	int priority;
+	bool never_promote;
+	char replication_slot[PG_NAME_MAX];
 	struct sockaddr_storage addr; /* resolved once, at startup */
 	socklen_t addrlen;
 } Node;
@@ -38,8 +45,24 @@ const Node *topology_master(void);
  * Returns the old master (NULL when there was none).
  */
 const Node *topology_set_master(const Node *node);
+/*
+ * Reload: applies cfg's [node] sections to the running table. Known nodes
+ * (by name) take their new weight, priority, promote and slot; a changed
+ * host or port is refused. New nodes are appended (their address resolved:
+ * this blocks, once, at reload). Nodes no longer listed are marked removed;
+ * the master cannot be removed. Roles stay pgrelay's own. Nothing changes
+ * when it returns false (err says why); notes lists what changed.
+ */
+bool topology_reload(const Config *cfg, char *err, size_t errlen, char *notes, size_t noteslen)
+    MUST_CHECK;
+
+/* The share of reads a node takes: its weight, or 1 for a replica and 0 for the master. */
+int topology_weight(const Node *node);
 /* Whether a node was fenced by a failover. */
 bool topology_fenced(const Node *node);
+/* replication/ only (admin DETACH / ATTACH, UNFENCE through monitor.h). */
+void topology_set_detached(const Node *node, bool detached);
+void topology_set_fenced(const Node *node, bool fenced);
 /*
  * Applies a failover state file (statefile.h) at startup: its master and
  * fenced nodes win over the configuration's roles. 1 applied, 0 no file,

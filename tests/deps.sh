@@ -13,6 +13,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15
 	pgbouncer python3-psycopg2
 	valgrind clang libclang-rt-14-dev
+	systemd procps curl
 )
 
 missing=()

@@ -98,6 +98,17 @@ mq() {
 	psql -h 127.0.0.1 -p "$MASTER_PORT" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
+# read_reaches PROXYPORT NODEPORT: one of 12 reads through the pgrelay on PROXYPORT is served by
+# the node on NODEPORT (for wait_until).
+read_reaches() {
+	local i
+	for i in $(seq 1 12); do
+		[ "$(PGPASSWORD=postgres psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -X -At \
+			-c "select current_setting('port')")" = "$2" ] && return 0
+	done
+	return 1
+}
+
 # mval SQL: one value from the master.  pval SQL: one value through pgrelay.
 mval() { mq -At -c "$1"; }
 pval() { pq -At -c "$1"; }

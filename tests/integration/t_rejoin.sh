@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 own_cluster rj
 C=$OC_DIR
 M=$(cluster_port "$C" n0)
-proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.2" "failover_after = 3"
+proxy_write_ini "$C" "$OC_PORT" "monitor_interval = 0.2" "failover_after = 3" \
+	"state_file = $C/pgrelay.state"
 _EXTRA_DIRS+=("$C")
 proxy_start "$C" "$PGRELAY_BIN" || fail "pgrelay did not start"
 P=(psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -q -At)
@@ -45,3 +46,16 @@ n=$(psql -h 127.0.0.1 -p "$M" -U postgres -d postgres -X -At -c \
 	"select count(*) from pg_stat_activity where backend_type = 'client backend'
 	 and application_name not in ('pgrelay monitor', 'pgrelay failover') and pid <> pg_backend_pid()")
 assert_eq "$n" "0" "pgrelay still sends the fenced node nothing"
+
+# an operator unfences it through the console: it serves reads again, and the state file forgets it
+A=(env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d pgrelay -X -q -At)
+assert_contains "$("${A[@]}" -c "show nodes" | grep "^n0|")" "|replica|fenced|" "SHOW NODES: n0 is fenced"
+grep -q "^fenced = n0$" "$C/pgrelay.state" || fail "the state file does not fence n0"
+"${A[@]}" -c "unfence n0" || fail "UNFENCE n0 of a node that streams from the master"
+grep -q "^fenced = n0$" "$C/pgrelay.state" && fail "the state file still fences n0"
+grep -q "^master = " "$C/pgrelay.state" || fail "the state file lost its master"
+n0_up() { "${A[@]}" -c "show nodes" | grep -q "^n0|127.0.0.1|$M|replica|up|"; }
+wait_until 10 n0_up || fail "n0 is not up after UNFENCE: $("${A[@]}" -c 'show nodes')"
+wait_until 10 read_reaches "$OC_PORT" "$M" || fail "the unfenced n0 serves no reads"
+out=$("${A[@]}" -c "unfence n0" 2>&1) && fail "UNFENCE of a node that is not fenced succeeded"
+assert_contains "$out" "is not fenced" "UNFENCE of an unfenced node is refused"

@@ -355,7 +355,8 @@ proxy_write_ini() {
 	done
 	dir=$(_cluster_abs "$dir")
 
-	printf '"postgres" "postgres"\n' >"$dir/userlist.txt"
+	printf '"postgres" "postgres"\n"pgrelay_stats" "stats"\n"pgrelay_plain" "plain"\n' \
+		>"$dir/userlist.txt"
 	{
 		echo "; written by tests/lib/cluster.sh"
 		echo "[pgrelay]"
@@ -374,6 +375,8 @@ auth_file $dir/userlist.txt
 log_level info
 monitor_user postgres
 monitor_password postgres
+admin_users postgres
+stats_users pgrelay_stats
 EOF
 		echo
 		echo "[node.n0]"

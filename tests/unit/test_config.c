@@ -279,6 +279,8 @@ Test(config, full_file)
 	cr_expect_eq(cfg->nodes[2].port, 5434);
 	cr_expect_eq(cfg->nodes[2].role, ROLE_REPLICA, "role defaults to replica");
 	cr_expect_eq(cfg->nodes[2].weight, 1, "a replica's weight defaults to 1");
+	cr_expect(cfg->nodes[0].weight_set && cfg->nodes[1].weight_set && !cfg->nodes[2].weight_set,
+		  "weight_set tells a configured weight from the role default");
 	cr_expect_eq(cfg->nodes[2].priority, 0);
 	cr_expect_not(cfg->nodes[2].never_promote, "promote defaults to auto");
 	cr_expect_str_eq(cfg->nodes[2].replication_slot, "", "no slot by default");
@@ -375,6 +377,10 @@ Test(config, full_file_key_at)
 	    {"fence_old_master", "off"},
 	    {"replication_user", "replicator"},
 	    {"replication_password", "repl pw"},
+	    {"admin_users", ""},
+	    {"stats_users", ""},
+	    {"metrics_addr", "127.0.0.1"},
+	    {"metrics_port", "0"},
 	};
 	Config *cfg = expect_load("full", full_text);
 	const char *sec, *name;
@@ -466,6 +472,10 @@ Test(config, defaults)
 	    {"fence_old_master", "on"},
 	    {"replication_user", ""},
 	    {"replication_password", ""},
+	    {"admin_users", ""},
+	    {"stats_users", ""},
+	    {"metrics_addr", "127.0.0.1"},
+	    {"metrics_port", "0"},
 	};
 	Config *cfg = expect_load("defaults", HEAD NODE0);
 	char value[256];
@@ -729,6 +739,11 @@ static const ValueCase good_values[] = {
     {"fence_old_master", "TRUE", "on"},
     {"replication_user", "replicator", "replicator"},
     {"replication_password", "it's secret", "it's secret"},
+    {"admin_users", "ops, alice", "ops, alice"},
+    {"stats_users", "grafana", "grafana"},
+    {"metrics_addr", "0.0.0.0", "0.0.0.0"},
+    {"metrics_port", "9187", "9187"},
+    {"metrics_port", "0", "0"},
 };
 
 Test(config, good_values)
@@ -2278,4 +2293,41 @@ Test(authfile, file_errors, .init = tmp_setup, .fini = tmp_cleanup)
 	cr_expect_not(authfile_load(expect, &af, errbuf, sizeof(errbuf)));
 	cr_expect(strstr(errbuf, "/none.txt: cannot open: No such file or directory"), "%s",
 		  errbuf);
+}
+
+Test(config, user_lists)
+{
+	static const struct {
+		const char *list, *user;
+		bool in;
+	} cases[] = {
+	    {"", "ops", false},		 {"ops", "ops", true},	     {"ops", "op", false},
+	    {"ops", "opsx", false},	 {"a,ops", "ops", true},    {" a , ops ", "ops", true},
+	    {"a,,b", "", false},	 {"alice, bob", "bob", true}, {"alice,bob", "Bob", false},
+	    {",,,", "ops", false},	 {"a b", "a b", true},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		cr_expect_eq(config_user_listed(cases[i].list, cases[i].user), cases[i].in,
+			     "'%s' in '%s'", cases[i].user, cases[i].list);
+}
+
+Test(config, reloadable_keys)
+{
+	static const struct {
+		const char *key;
+		bool reload;
+	} cases[] = {
+	    {"listen_port", false}, {"listen_addr", false},   {"metrics_port", false},
+	    {"state_file", false},  {"max_lag_bytes", true},  {"pool_size", true},
+	    {"log_level", true},    {"admin_users", true},    {"failover", true},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int k = config_key_find(cases[i].key);
+		cr_assert_geq(k, 0, "%s", cases[i].key);
+		cr_expect_eq(config_key_reloadable((size_t)k), cases[i].reload, "%s", cases[i].key);
+	}
+	cr_expect_eq(config_key_find("no_such_key"), -1);
+	cr_expect_not(config_key_reloadable(100000));
 }

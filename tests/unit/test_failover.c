@@ -284,3 +284,172 @@ Test(failover, names)
 		cr_expect_str_neq(failover_state_name((FoState)s), "?");
 	cr_expect_str_eq(failover_state_name(FO__COUNT), "?");
 }
+
+/* ---- planned switchover ---------------------------------------------------- */
+
+static void setup_live(void)
+{
+	setup();
+	nodes[0].c.reachable = true; /* the master answers */
+}
+
+Test(failover, switchover_happy_path, .init = setup_live)
+{
+	Failover f;
+	FoAction a;
+	char why[200];
+	usec_t t = 1 * SEC;
+
+	failover_init(&f, &cfg, 0, t);
+	failover_check(&f, true, 5300, 1, t);
+	a = failover_switchover(&f, 1, nodes, 3, t, why, sizeof(why));
+	cr_assert_eq(a.kind, FA_SO_HOLD, "%s", why);
+	cr_expect_eq(a.node, 0, "hold the master's units");
+	cr_expect_eq(f.state, FO_SO_DRAIN);
+	cr_expect_str_eq(f.event, "switchover_started");
+	cr_expect(!f.cfg.enabled || f.switchover);
+	a = failover_tick(&f, nodes, 3, t + 100 * MS);
+	cr_expect_eq(a.kind, FA_NONE, "draining: nothing to do yet");
+	a = failover_done(&f, FA_SO_HOLD, true, NULL, t + 200 * MS);
+	cr_expect_eq(a.kind, FA_NONE);
+	cr_expect_eq(f.state, FO_SO_FENCE);
+	a = failover_tick(&f, nodes, 3, t + 200 * MS);
+	cr_expect_eq(a.kind, FA_SO_FENCE);
+	cr_expect_eq(a.node, 0);
+	cr_expect_eq(failover_tick(&f, nodes, 3, t + 250 * MS).kind, FA_NONE, "asked once");
+	failover_so_fenced(&f, true, 6000, NULL, t + 300 * MS);
+	cr_expect_eq(f.state, FO_SO_CATCHUP);
+	cr_expect_eq(f.so_target, 6000);
+	/* n1 replayed 5100: not yet */
+	cr_expect_eq(failover_tick(&f, nodes, 3, t + 400 * MS).kind, FA_NONE);
+	nodes[1].c.replay_lsn = 6000;
+	a = failover_tick(&f, nodes, 3, t + 500 * MS);
+	cr_expect_eq(a.kind, FA_PROMOTE);
+	cr_expect_eq(a.node, 1, "the chosen node, not the most advanced one");
+	failover_done(&f, FA_PROMOTE, true, NULL, t + 600 * MS);
+	cr_expect_eq(f.state, FO_WAIT_ROLE);
+	nodes[1].c.in_recovery = false;
+	nodes[1].timeline = 2;
+	a = failover_tick(&f, nodes, 3, t + 700 * MS);
+	cr_expect_eq(a.kind, FA_RECONFIGURE);
+	a = failover_done(&f, FA_RECONFIGURE, true, NULL, t + 800 * MS);
+	cr_expect_eq(a.kind, FA_SO_RESUME);
+	cr_expect_eq(a.node, 1);
+	cr_expect_eq(f.state, FO_HEALTHY);
+	cr_expect_eq(f.master, 1);
+	cr_expect_eq(f.switchovers, 1);
+	cr_expect_eq(f.failovers, 0);
+	cr_expect(!f.switchover);
+	cr_expect_str_eq(f.event, "switchover_done");
+}
+
+Test(failover, switchover_refusals, .init = setup_live)
+{
+	static const struct {
+		int node;
+		int setup; /* 0 none, 1 master dead, 2 node unreachable, 3 node not in recovery */
+		const char *why;
+	} cases[] = {
+	    {0, 0, "already the master"},
+	    {7, 0, "no such node"},
+	    {-1, 0, "no such node"},
+	    {1, 1, "does not answer as a master"},
+	    {1, 2, "does not answer"},
+	    {1, 3, "not a replica"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Failover f;
+		char why[200] = "";
+		FoAction a;
+
+		setup_live();
+		if (cases[i].setup == 1)
+			nodes[0].c.reachable = false;
+		if (cases[i].setup == 2)
+			nodes[1].c.reachable = false;
+		if (cases[i].setup == 3)
+			nodes[1].c.in_recovery = false;
+		failover_init(&f, &cfg, 0, 1 * SEC);
+		a = failover_switchover(&f, cases[i].node, nodes, 3, 1 * SEC, why, sizeof(why));
+		cr_expect_eq(a.kind, FA_NONE, "case %zu", i);
+		cr_expect_not_null(strstr(why, cases[i].why), "case %zu: %s", i, why);
+		cr_expect_eq(f.state, FO_HEALTHY, "case %zu", i);
+	}
+	{
+		/* not while a failover runs */
+		Failover f;
+		char why[200];
+		setup_live();
+		failover_init(&f, &cfg, 0, 1 * SEC);
+		failover_check(&f, false, LSN_INVALID, 0, 1 * SEC);
+		cr_expect_eq(failover_switchover(&f, 1, nodes, 3, 1 * SEC, why, sizeof(why)).kind,
+			     FA_NONE);
+		cr_expect_not_null(strstr(why, "under way"), "%s", why);
+	}
+}
+
+Test(failover, switchover_aborts_on_every_timeout, .init = setup_live)
+{
+	/* stop at each state, let its timeout pass: FA_SO_ABORT, healthy, old master kept */
+	for (int stop = 0; stop < 4; stop++) {
+		Failover f;
+		FoAction a;
+		char why[200];
+		usec_t t = 1 * SEC;
+
+		setup_live();
+		failover_init(&f, &cfg, 0, t);
+		failover_switchover(&f, 1, nodes, 3, t, why, sizeof(why));
+		if (stop >= 1) {
+			failover_done(&f, FA_SO_HOLD, true, NULL, t);
+			failover_tick(&f, nodes, 3, t);
+		}
+		if (stop >= 2)
+			failover_so_fenced(&f, true, 9000, NULL, t);
+		if (stop >= 3) {
+			nodes[1].c.replay_lsn = 9000;
+			cr_assert_eq(failover_tick(&f, nodes, 3, t).kind, FA_PROMOTE);
+		}
+		for (int k = 1; k <= 100; k++) {
+			a = failover_tick(&f, nodes, 3, t + k * 200 * MS);
+			if (a.kind != FA_NONE)
+				break;
+		}
+		cr_expect_eq(a.kind, FA_SO_ABORT, "stop %d", stop);
+		cr_expect_eq(a.node, 0, "stop %d", stop);
+		cr_expect_eq(f.state, FO_HEALTHY, "stop %d", stop);
+		cr_expect_eq(f.master, 0, "stop %d", stop);
+		cr_expect_str_eq(f.event, "switchover_aborted", "stop %d", stop);
+		cr_expect(!f.switchover);
+	}
+}
+
+Test(failover, switchover_aborts_on_failed_steps, .init = setup_live)
+{
+	Failover f;
+	FoAction a;
+	char why[200];
+
+	failover_init(&f, &cfg, 0, 1 * SEC);
+	failover_switchover(&f, 2, nodes, 3, 1 * SEC, why, sizeof(why));
+	a = failover_done(&f, FA_SO_HOLD, false, "paused by hand", 1 * SEC);
+	cr_expect_eq(a.kind, FA_SO_ABORT);
+
+	failover_switchover(&f, 2, nodes, 3, 2 * SEC, why, sizeof(why));
+	failover_done(&f, FA_SO_HOLD, true, NULL, 2 * SEC);
+	failover_tick(&f, nodes, 3, 2 * SEC);
+	a = failover_so_fenced(&f, false, LSN_INVALID, "permission denied", 2 * SEC);
+	cr_expect_eq(a.kind, FA_SO_ABORT);
+	cr_expect_not_null(strstr(f.detail, "permission denied"), "%s", f.detail);
+
+	failover_switchover(&f, 2, nodes, 3, 3 * SEC, why, sizeof(why));
+	failover_done(&f, FA_SO_HOLD, true, NULL, 3 * SEC);
+	failover_tick(&f, nodes, 3, 3 * SEC);
+	failover_so_fenced(&f, true, 5200, NULL, 3 * SEC);
+	cr_expect_eq(failover_tick(&f, nodes, 3, 3 * SEC).kind, FA_PROMOTE, "n2 is at 5200");
+	a = failover_done(&f, FA_PROMOTE, false, "pg_promote() returned false", 3 * SEC);
+	cr_expect_eq(a.kind, FA_SO_ABORT);
+	cr_expect_eq(f.state, FO_HEALTHY);
+	cr_expect_eq(f.master, 0);
+}
