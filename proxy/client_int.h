@@ -117,7 +117,6 @@ struct Client {
 	char backend_db[PG_NAME_MAX];
 	char backend_user[PG_NAME_MAX];
 	char backend_password[512];
-	int pool_size;
 	uint8_t *sig; /* startup parameters, name\0value\0 ... (owned) */
 	size_t sig_len;
 
@@ -291,6 +290,8 @@ bool client_master_lost(Client *cl, Backend *b, bool owed, const char *node, con
 void client_mark_node_down(const Node *node, const char *why);
 void client_note_latency(const Node *node, usec_t us);
 bool client_is_idle(const Client *cl);
+/* The pool size of the session's database (current configuration). */
+int client_pool_size(const Client *cl);
 
 /* client_pump.c: servers -> client */
 void client_master_ready(PoolWaiter *w, Server *sv);

@@ -219,7 +219,7 @@ static void client_auth_ok(Client *cl)
 	}
 	w = &cl->bk[DEST_MASTER].waiter;
 	cl->bk[DEST_MASTER].node = master;
-	p = pool_get(master, cl->backend_db, cl->backend_user, cl->pool_size);
+	p = pool_get(master, cl->backend_db, cl->backend_user, client_pool_size(cl));
 	w->ready = client_master_ready;
 	w->failed = client_master_failed;
 	w->sig = cl->sig;
@@ -304,7 +304,6 @@ static void client_login(Client *cl, const StartupInfo *si)
 	snprintf(cl->backend_user, sizeof(cl->backend_user), "%s",
 		 db->user[0] ? db->user : cl->user);
 	snprintf(cl->backend_password, sizeof(cl->backend_password), "%s", db->password);
-	cl->pool_size = db->pool_size > 0 ? db->pool_size : client_cfg->pool_size;
 
 	/* the parameters a pooled server must have been opened with */
 	for (size_t i = 0; i < si->nparams; i++)
@@ -422,5 +421,5 @@ void client_login_retry(Client *cl)
 	}
 	cl->bk[DEST_MASTER].node = master;
 	clog_debug(cl, "asking %s for a server again", master->name);
-	pool_request(pool_get(master, cl->backend_db, cl->backend_user, cl->pool_size), w);
+	pool_request(pool_get(master, cl->backend_db, cl->backend_user, client_pool_size(cl)), w);
 }

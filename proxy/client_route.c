@@ -359,6 +359,14 @@ void client_detach_servers(Client *cl)
 	}
 }
 
+int client_pool_size(const Client *cl)
+{
+	/* looked up each time: a reload may have changed it */
+	const CfgDatabase *db = config_find_database(client_cfg, cl->database);
+
+	return db && db->pool_size > 0 ? db->pool_size : client_cfg->pool_size;
+}
+
 bool client_is_idle(const Client *cl)
 {
 	const Server *m = cl->bk[DEST_MASTER].sv;
@@ -913,7 +921,7 @@ static int replica_ensure(Client *cl)
 		cl->reads_on_master = true;
 		return ENS_READY;
 	}
-	p = pool_get(node, cl->backend_db, cl->backend_user, cl->pool_size);
+	p = pool_get(node, cl->backend_db, cl->backend_user, client_pool_size(cl));
 	b->node = node;
 	b->waiter.ready = backend_attached;
 	b->waiter.failed = replica_failed;
@@ -1038,7 +1046,8 @@ static int master_ensure(Client *cl)
 	b->waiter.failed = master_reconnect_failed;
 	b->acquiring = true;
 	clog_debug(cl, "getting a new connection to the master %s", m->name);
-	pool_request(pool_get(m, cl->backend_db, cl->backend_user, cl->pool_size), &b->waiter);
+	pool_request(pool_get(m, cl->backend_db, cl->backend_user, client_pool_size(cl)),
+		     &b->waiter);
 	if (b->sv)
 		return D_SENT;
 	return D_WAIT; /* ready or failed later (or already: failed() set master_error) */

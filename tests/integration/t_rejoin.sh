@@ -51,7 +51,8 @@ assert_eq "$n" "0" "pgrelay still sends the fenced node nothing"
 A=(env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d pgrelay -X -q -At)
 assert_contains "$("${A[@]}" -c "show nodes" | grep "^n0|")" "|replica|fenced|" "SHOW NODES: n0 is fenced"
 grep -q "^fenced = n0$" "$C/pgrelay.state" || fail "the state file does not fence n0"
-"${A[@]}" -c "unfence n0" || fail "UNFENCE n0 of a node that streams from the master"
+# the monitor must have seen it streaming too (its next poll): UNFENCE refuses until then
+wait_until 10 "${A[@]}" -c "unfence n0" 2>/dev/null || fail "UNFENCE n0 of a node that streams from the master"
 grep -q "^fenced = n0$" "$C/pgrelay.state" && fail "the state file still fences n0"
 grep -q "^master = " "$C/pgrelay.state" || fail "the state file lost its master"
 n0_up() { "${A[@]}" -c "show nodes" | grep -q "^n0|127.0.0.1|$M|replica|up|"; }
