@@ -26,7 +26,6 @@
 
 /* A console result may be large (SHOW CLIENTS with many clients), but not unbounded. */
 #define ADMIN_RESULT_MAX (64 * 1024 * 1024)
-#define ADMIN_QUERY_MAX (64 * 1024)
 #define ADMIN_TICK 0.02
 
 typedef enum AdminWait { AW_NONE, AW_PAUSE, AW_PROMOTE } AdminWait;
@@ -218,7 +217,6 @@ static bool tok_end(Tok *t)
 
 typedef struct Cmd Cmd;
 typedef void (*CmdFn)(Client *cl, PgWriter *w, Tok *args);
-
 
 static void pools_of(const Node *n, int64_t *active, int64_t *idle)
 {
@@ -468,6 +466,17 @@ static bool secret_key(const char *name)
 	return strstr(name, "password") != NULL;
 }
 
+static void config_row(Tab *t, const char *key, const char *value, const char *def,
+		       const char *reload)
+{
+	tab_row(t);
+	tab_str(t, key);
+	tab_str(t, value);
+	tab_str(t, def);
+	tab_str(t, reload);
+	tab_end_row(t);
+}
+
 static void show_config(Client *cl, PgWriter *w, Tok *args)
 {
 	const char *section, *name;
@@ -483,12 +492,41 @@ static void show_config(Client *cl, PgWriter *w, Tok *args)
 		if (secret_key(name) && value[0])
 			snprintf(value, sizeof(value), "********");
 		(void)section;
-		tab_row(&t);
-		tab_str(&t, name);
-		tab_str(&t, value);
-		tab_str(&t, def);
-		tab_str(&t, config_key_reloadable(i) ? "yes" : "restart");
-		tab_end_row(&t);
+		config_row(&t, name, value, def, config_key_reloadable(i) ? "yes" : "restart");
+	}
+	/* the [node.NAME] sections as pgrelay runs them */
+	for (size_t i = 0; i < topology_count(); i++) {
+		const Node *n = topology_node(i);
+		char key[PG_NAME_MAX + 32];
+		if (n->removed)
+			continue;
+		snprintf(key, sizeof(key), "node.%s.host", n->name);
+		config_row(&t, key, n->host, "", "restart");
+		snprintf(key, sizeof(key), "node.%s.port", n->name);
+		snprintf(value, sizeof(value), "%d", n->port);
+		config_row(&t, key, value, "", "restart");
+		snprintf(key, sizeof(key), "node.%s.weight", n->name);
+		snprintf(value, sizeof(value), "%d", topology_weight(n));
+		config_row(&t, key, value, "1 (replica), 0 (master)", "yes");
+		snprintf(key, sizeof(key), "node.%s.priority", n->name);
+		snprintf(value, sizeof(value), "%d", n->priority);
+		config_row(&t, key, value, "100", "yes");
+		snprintf(key, sizeof(key), "node.%s.promote", n->name);
+		config_row(&t, key, n->never_promote ? "never" : "auto", "auto", "yes");
+		snprintf(key, sizeof(key), "node.%s.replication_slot", n->name);
+		config_row(&t, key, n->replication_slot, "", "yes");
+	}
+	/* [databases] */
+	for (size_t i = 0; i < client_cfg->ndatabases; i++) {
+		const CfgDatabase *d = &client_cfg->databases[i];
+		char key[PG_NAME_MAX + 32];
+		snprintf(key, sizeof(key), "databases.%s", d->name);
+		snprintf(value, sizeof(value), "dbname=%s user=%s password=%s pool_size=%d%s%s",
+			 d->dbname, d->user, d->password[0] ? "********" : "", d->pool_size,
+			 d->read_your_writes >= 0 ? " read_your_writes=" : "",
+			 d->read_your_writes >= 0 ? ryw_mode_name((RywMode)d->read_your_writes)
+						  : "");
+		config_row(&t, key, value, "", "yes");
 	}
 	(void)cl;
 	tab_done(&t, "");
@@ -1179,7 +1217,7 @@ static void admin_process(Client *cl)
 		uint8_t type;
 		const uint8_t *body = NULL;
 		size_t blen = 0;
-		FrameResult fr = msg_next(c, ADMIN_QUERY_MAX, &type, &body, &blen);
+		FrameResult fr = msg_next(c, client_cfg->max_message_size, &type, &body, &blen);
 
 		if (fr == FRAME_NEED_MORE)
 			break;
