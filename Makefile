@@ -165,7 +165,7 @@ clean:
 	rm -rf build pgrelay
 
 # ---- install / uninstall (PREFIX, DESTDIR) -----------------------------------
-# `make install` copies the binary, the systemd unit (made from deploy/pgrelay.service.in),
+# `make install` copies the binary, the systemd unit (deploy/pgrelay.service with BINDIR, SYSCONFDIR and DOCDIR),
 # its sysusers.d/tmpfiles.d entries, the documentation and proxy.ini.example. Everything goes
 # under $(DESTDIR) (for packaging). An existing $(SYSCONFDIR)/pgrelay/proxy.ini is never
 # overwritten; the example is always refreshed next to it. Configuration lives in /etc even
@@ -201,8 +201,9 @@ install: pgrelay
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -d -m 0750 $(DESTDIR)$(CONFDIR)
 	$(INSTALL) -m 0755 pgrelay $(DESTDIR)$(BINDIR)/pgrelay
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
-		deploy/pgrelay.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp
+	sed -e 's|=/usr/local/bin/pgrelay |=$(BINDIR)/pgrelay |' -e 's| /etc/pgrelay/| $(SYSCONFDIR)/pgrelay/|' \
+		-e 's|file:/usr/local/share/doc/pgrelay/|file:$(DOCDIR)/|' \
+		deploy/pgrelay.service >$(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp
 	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/pgrelay.service
 	$(INSTALL) -m 0644 deploy/pgrelay.sysusers $(DESTDIR)$(SYSUSERSDIR)/pgrelay.conf

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_install.sh - `make install` / `make uninstall` into a temporary DESTDIR (PREFIX=/usr/local):
-# every file lands where systemd and the FHS expect it, with the right mode; the unit made from
-# deploy/pgrelay.service.in has no @...@ left, runs the installed binary with
+# every file lands where systemd and the FHS expect it, with the right mode; the unit installed
+# from deploy/pgrelay.service is the same file, runs the installed binary with
 # /etc/pgrelay/proxy.ini and passes `systemd-analyze verify` (run with --root on a copy of the
 # install plus the system's own units, so nothing is written outside temporary directories);
 # as root, systemd-sysusers and systemd-tmpfiles apply the installed entries inside that root.
@@ -78,9 +78,8 @@ cmp -s "$ROOT/deploy/pgrelay.tmpfiles" "$DEST/usr/local/lib/tmpfiles.d/pgrelay.c
 note "install: $(echo "$expected" | wc -l) files with the expected modes"
 
 # ---- the generated unit ----------------------------------------------------------------
-if grep -n '@[A-Z_]*@' "$DEST/$UNIT" >&2; then
-	fail "$UNIT still has @...@ placeholders"
-fi
+# with the default PREFIX the installed unit is deploy/pgrelay.service as it is
+cmp -s "$ROOT/deploy/pgrelay.service" "$DEST/$UNIT" || fail "$UNIT differs from deploy/pgrelay.service"
 grep -qx 'ExecStart=/usr/local/bin/pgrelay -c /etc/pgrelay/proxy.ini' "$DEST/$UNIT" ||
 	fail "$UNIT: no 'ExecStart=/usr/local/bin/pgrelay -c /etc/pgrelay/proxy.ini' line"
 grep -qx 'Type=notify' "$DEST/$UNIT" || fail "$UNIT: not Type=notify"
@@ -176,6 +175,8 @@ OPTUNIT=$TMP/opt/etc/systemd/system/pgrelay.service
 [ -f "$OPTUNIT" ] || fail "PREFIX=/opt/pgrelay: no etc/systemd/system/pgrelay.service"
 grep -qx 'ExecStart=/opt/pgrelay/bin/pgrelay -c /etc/pgrelay/proxy.ini' "$OPTUNIT" ||
 	fail "PREFIX=/opt/pgrelay: wrong ExecStart in $OPTUNIT"
+grep -qx 'Documentation=file:/opt/pgrelay/share/doc/pgrelay/README.md' "$OPTUNIT" ||
+	fail "PREFIX=/opt/pgrelay: wrong Documentation= in $OPTUNIT"
 for f in etc/sysusers.d/pgrelay.conf etc/tmpfiles.d/pgrelay.conf; do
 	[ -f "$TMP/opt/$f" ] || fail "PREFIX=/opt/pgrelay: no $f"
 done
