@@ -920,13 +920,25 @@ static void cmd_set(Client *cl, PgWriter *w, Tok *args)
 	pgw_command_complete(w, "SET");
 }
 
+static ev_timer shutdown_timer;
+
+static void on_shutdown_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)t;
+	(void)revents;
+	maint_begin_shutdown();
+}
+
 static void cmd_shutdown(Client *cl, PgWriter *w, Tok *args)
 {
 	if (!no_args(w, args, "SHUTDOWN"))
 		return;
 	log_warning("SHUTDOWN by C-%llu", (unsigned long long)cl->id);
 	pgw_command_complete(w, "SHUTDOWN");
-	maint_begin_shutdown();
+	/* on the next loop turn, once this answer has been sent */
+	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
+	ev_timer_start(client_loop, &shutdown_timer);
 }
 
 /* ---- the command table ------------------------------------------------------------ */

@@ -1593,8 +1593,16 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 				    "the transaction was lost: the connection to the master failed "
 				    "(nothing of it was committed)");
 	}
-	if (client_paused && !txn)
-		return hold_unit(cl); /* PAUSE: it starts after RESUME */
+	if (client_paused && !txn) {
+		/* PAUSE: it starts after RESUME, or fails after query_wait_timeout */
+		if (client_cfg->query_wait_timeout == 0)
+			return hold_unit(cl);
+		if (wait_for(cl, client_cfg->query_wait_timeout))
+			return D_WAIT;
+		return answer_error(cl, "57P03",
+				    "pgrelay is paused (PAUSE): no new transaction started within "
+				    "query_wait_timeout");
+	}
 	if (!move)
 		replica_release_stale(cl);
 	for (int attempt = 0; attempt < 4; attempt++) {
@@ -1658,8 +1666,13 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 decided:
 	if (dec.dest == DEST_REPLICA && !txn && ryw_check(cl, &dec) == D_WAIT)
 		return D_WAIT;
-	if (hold_master && !txn && dec.dest != DEST_REPLICA)
-		return hold_unit(cl); /* a switchover: it runs on the new master */
+	if (hold_master && !txn && dec.dest != DEST_REPLICA) {
+		/* a switchover: it runs on the new master, or fails after write_wait_timeout */
+		if (wait_for(cl, client_cfg->write_wait_timeout))
+			return D_WAIT;
+		return answer_error(cl, "57P03",
+				    "no master is available: a switchover is in progress");
+	}
 	net = dec.dest == DEST_REPLICA && !txn && !starts && !open;
 	if (!txn && dec.dest != DEST_REPLICA && cl->bk[DEST_MASTER].sv &&
 	    cl->bk[DEST_MASTER].sv->node != topology_master() && topology_master()) {

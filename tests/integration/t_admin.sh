@@ -198,3 +198,17 @@ assert_eq "$("${P[@]}" -c "select count(*) from adm where id < 0")" "2" "both tr
 out=$("${A[@]}" -c "resume" 2>&1) && fail "RESUME while not paused succeeded"
 assert_contains "$out" "not paused" "RESUME when not paused is an error"
 note "console commands checked"
+
+# a held statement does not wait forever: 57P03 after query_wait_timeout (set with SET)
+"${A[@]}" -c "set query_wait_timeout = 1" >/dev/null || fail "SET query_wait_timeout"
+"${A[@]}" -c "pause" >/dev/null || fail "PAUSE (2)"
+t0=$(date +%s%N)
+out=$(psql -h 127.0.0.1 -p "$OC_PORT" -U postgres -d postgres -X -At -v VERBOSITY=verbose \
+	-c "insert into adm values (-3)" 2>&1) && fail "a statement ran while paused"
+t1=$(date +%s%N)
+assert_contains "$out" "57P03" "a statement held by PAUSE fails with 57P03 after query_wait_timeout"
+assert_contains "$out" "pgrelay is paused" "and says why"
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ] || fail "the held statement failed after $ms ms, not about 1 s"
+"${A[@]}" -c "resume" >/dev/null || fail "RESUME (2)"
+assert_eq "$("${P[@]}" -c "select count(*) from adm where id = -3")" "0" "the refused statement did not run"
