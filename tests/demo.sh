@@ -4,6 +4,7 @@
 #
 #   DEMO_PORT     pgrelay's port (default 6432)
 #   DEMO_PG_PORT  the master's port (default 55432); the replicas use the next two ports
+#   DEMO_METRICS_PORT  the /metrics and /health listener (default 9187)
 #   DEMO_DIR      where data, logs and the generated proxy.ini live (default .demo in the
 #                 checkout)
 #   PGRELAY_BIN   the pgrelay binary (default ./pgrelay in the checkout)
@@ -17,6 +18,7 @@ source "$ROOT/tests/lib/cluster.sh"
 
 DEMO_PORT=${DEMO_PORT:-6432}
 DEMO_PG_PORT=${DEMO_PG_PORT:-55432}
+DEMO_METRICS_PORT=${DEMO_METRICS_PORT:-9187}
 DEMO_DIR=${DEMO_DIR:-$ROOT/.demo}
 case "$DEMO_DIR" in
 /*) ;;
@@ -37,7 +39,8 @@ demo_start() {
 	if pid=$(proxy_pid "$DEMO_DIR"); then
 		echo "demo: pgrelay already running (pid $pid)"
 	else
-		proxy_write_ini "$DEMO_DIR" "$DEMO_PORT" </dev/null
+		proxy_write_ini "$DEMO_DIR" "$DEMO_PORT" "metrics_port = $DEMO_METRICS_PORT" \
+			"state_file = $(realpath "$DEMO_DIR")/pgrelay.state" </dev/null
 		proxy_start "$DEMO_DIR" "$PGRELAY_BIN"
 		echo "demo: pgrelay started (pid $(proxy_pid "$DEMO_DIR"))"
 	fi
@@ -49,6 +52,10 @@ demo_start() {
 pgrelay listens on 127.0.0.1:$pport (config $DEMO_DIR/proxy.ini, log $DEMO_DIR/pgrelay.log).
 Connect with:
     psql postgresql://postgres:postgres@127.0.0.1:$pport/postgres
+The admin console (try SHOW NODES, SHOW HELP, PROMOTE n1):
+    psql postgresql://postgres:postgres@127.0.0.1:$pport/pgrelay
+Metrics and health:
+    curl http://127.0.0.1:$(sed -n 's/^metrics_port = //p' "$DEMO_DIR/proxy.ini")/metrics
 The servers directly (same user and password): master on port $(cluster_port "$DEMO_DIR" n0),
 replicas on $(cluster_port "$DEMO_DIR" n1) and $(cluster_port "$DEMO_DIR" n2); their logs are $DEMO_DIR/n*.log.
 Stop everything with:
