@@ -1075,12 +1075,10 @@ static bool admin_flush(Client *cl, PgWriter *w)
  * them in turn; stops at the first error (as a server does) or at a command
  * that finishes later. Returns the offset where running stopped.
  */
-static size_t admin_run(Client *cl, PgWriter *w, const char *sql, size_t len, size_t from,
-			bool *error)
+static size_t admin_run(Client *cl, PgWriter *w, const char *sql, size_t len)
 {
-	size_t i = from;
+	size_t i = 0, ran = 0;
 
-	*error = false;
 	while (i < len) {
 		size_t start = i;
 		char q = 0;
@@ -1105,17 +1103,21 @@ static size_t admin_run(Client *cl, PgWriter *w, const char *sql, size_t len, si
 				break;
 			}
 		}
-		if (start == from || !tok_end(&(Tok){sql + start, sql + i})) {
+		if (!tok_end(&(Tok){sql + start, sql + i})) {
 			bool done = admin_exec(cl, w, sql + start, i - start);
-			if (w->len > mark && w->data[mark] == PQ_ERROR) {
-				*error = true;
-				return len;
-			}
+			ran++;
+			if (w->len > mark && w->data[mark] == PQ_ERROR)
+				return len; /* the rest does not run, as on a server */
 			if (!done)
 				return i < len ? i + 1 : len;
 		}
 		if (i < len)
 			i++;
+	}
+	if (ran == 0) {
+		/* nothing but blanks and semicolons */
+		pgw_begin(w, PQ_EMPTY_QUERY);
+		pgw_end(w);
 	}
 	return len;
 }
@@ -1143,8 +1145,7 @@ static void admin_process(Client *cl);
  * unless a command waits; then the rest is kept in admin_rest. */
 static void admin_query(Client *cl, PgWriter *w, const char *sql, size_t len)
 {
-	bool error;
-	size_t stop = admin_run(cl, w, sql, len, 0, &error);
+	size_t stop = admin_run(cl, w, sql, len);
 
 	if (cl->admin_wait != AW_NONE) {
 		cl->admin_rest = NULL;

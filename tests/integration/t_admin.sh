@@ -212,3 +212,52 @@ ms=$(((t1 - t0) / 1000000))
 [ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ] || fail "the held statement failed after $ms ms, not about 1 s"
 "${A[@]}" -c "resume" >/dev/null || fail "RESUME (2)"
 assert_eq "$("${P[@]}" -c "select count(*) from adm where id = -3")" "0" "the refused statement did not run"
+
+# ---- the wire, raw: the extended protocol refused, garbage answered, the session kept ----------
+out=$(py "$OC_PORT" <<'PYEOF'
+import random
+port = int(sys.argv[1])
+c = Conn(port).login(database="pgrelay")
+check_eq(c.value("show version"), "pgrelay 0.2.0", "a raw-protocol console session")
+# the extended protocol: one 0A000 for the batch, then ReadyForQuery at its Sync
+c.send(msg(b"P", cstr("") + cstr("show nodes") + b"\0\0") + msg(b"B", cstr("") + cstr("") + b"\0\0\0\0\0\0")
+       + msg(b"E", cstr("") + b"\0\0\0\0") + msg(b"S"))
+errs, t = [], None
+while t != b"Z":
+    t, body = c.recv()
+    if t == b"E":
+        errs.append(parse_fields(body)["C"])
+check_eq(errs, ["0A000"], "the extended protocol is refused once per batch")
+# statements run in order and stop at the first error, as a server does
+try:
+    c.query("show version; frobnicate; show nodes")
+    check(False, "the error in the middle was not reported")
+except PgError as e:
+    check_eq(e.sqlstate, "42601", "the failing statement's error")
+r = c.query("show version;; ;show state")
+check_eq([tag for tag, _ in r], ["SHOW", "SHOW"], "empty statements between semicolons are skipped")
+check_eq(c.query("")[0][0], "", "an empty query gets EmptyQueryResponse")
+# garbage of every kind: an error each time, never a dropped session
+random.seed(7)
+words = ["show", "SHOW", "nodes", "explain", "route", "pause", "kill", "'", '"', ";", "=", "set",
+         "promote", "detach", "attach", "unfence", "x" * 300, "\u00e9", "--", "/*", "1e9", "-1"]
+for i in range(300):
+    q = " ".join(random.choice(words) for _ in range(random.randint(1, 6)))
+    if any(w in q.lower().split() for w in ("pause", "promote", "detach", "kill", "unfence", "attach", "set")):
+        continue  # commands with side effects are checked above
+    try:
+        c.query(q)
+    except PgError:
+        pass
+check_eq(c.value("show version"), "pgrelay 0.2.0", "the session survived 300 garbage queries")
+# an unknown message type: an error and ReadyForQuery, the session goes on
+c.send(msg(b"y", b"junk"))
+t, body = c.recv()
+check(t == b"E", "an unknown message type gets an ErrorResponse")
+check_eq(c.recv()[0], b"Z", "then ReadyForQuery")
+check_eq(c.value("show version"), "pgrelay 0.2.0", "and the session goes on")
+c.close()
+print("raw ok")
+PYEOF
+)
+assert_contains "$out" "raw ok" "the console on the raw protocol"
