@@ -8,7 +8,7 @@ CFLAGS  ?= -O2 -g
 PG_INCLUDEDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 override CFLAGS  += -I$(PG_INCLUDEDIR) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Iproxy -Ireplication
-override LDLIBS  += -lev -lpq -linih -lssl -lcrypto
+override LDLIBS  += -lev -lpq -linih -lssl -lcrypto -pthread
 BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \

@@ -732,21 +732,39 @@ static void fo_follow(const Node *n, const Node *master)
 	}
 }
 
-/* The decision on disk before traffic moves, so that a restarted pgrelay fences the same. */
-static bool fo_write_state(const Node *n, char *err, size_t errlen)
+/* The state file's content with n as the master (the current master fenced if it is not n). */
+static void fo_state_of(const Node *n, FoStateFile *s)
 {
-	FoStateFile s = {.timeline = M.nodes[n->index].h.last.timeline};
 	const Node *old = topology_master();
 
-	if (!M.cfg->state_file[0])
-		return true;
-	snprintf(s.master, sizeof(s.master), "%s", n->name);
-	for (size_t i = 0; i < M.n && s.nfenced < STATEFILE_MAX_FENCED; i++) {
+	memset(s, 0, sizeof(*s));
+	s->timeline = M.nodes[n->index].h.last.timeline;
+	snprintf(s->master, sizeof(s->master), "%s", n->name);
+	for (size_t i = 0; i < M.n && s->nfenced < STATEFILE_MAX_FENCED; i++) {
 		const Node *x = M.nodes[i].node;
 		if (x != n && (x->fenced || x == old))
-			snprintf(s.fenced[s.nfenced++], PG_NAME_MAX, "%s", x->name);
+			snprintf(s->fenced[s->nfenced++], PG_NAME_MAX, "%s", x->name);
 	}
-	return statefile_write(M.cfg->state_file, &s, err, errlen);
+}
+
+/*
+ * The decision on disk before traffic moves, so that a restarted pgrelay
+ * fences the same: written by a thread, then done(ok, err, n) on the loop.
+ * Without a state_file, done is called at once.
+ */
+static void fo_write_state(const Node *n, StatefileDone done)
+{
+	FoStateFile s;
+	char err[600];
+
+	if (!M.cfg->state_file[0]) {
+		done(true, NULL, (void *)n);
+		return;
+	}
+	fo_state_of(n, &s);
+	if (!statefile_write_async(M.loop, M.cfg->state_file, &s, done, (void *)n, err,
+				   sizeof(err)))
+		done(false, err, (void *)n);
 }
 
 /* fence_old_master: the fenced node answers as a master; make it refuse writes. */
@@ -938,13 +956,16 @@ static void fo_repoint(const Node *n)
 	}
 }
 
-static void fo_reconfigure(const Node *n)
+/* The state file is on disk (or could not be written): switch the traffic. */
+static void fo_reconfigure_written(bool ok, const char *err, void *arg)
 {
-	char err[512];
+	const Node *n = arg;
 	const Node *old;
 	FoAction a;
 
-	if (!fo_write_state(n, err, sizeof(err))) {
+	if (!M.running || M.fo.state != FO_RECONFIGURE || M.fo.candidate != n->index)
+		return; /* stopped, or no longer what the state machine waits for */
+	if (!ok) {
 		fo_apply(failover_done(&M.fo, FA_RECONFIGURE, false, err, mon_now()));
 		fo_log();
 		return;
@@ -961,6 +982,11 @@ static void fo_reconfigure(const Node *n)
 	fo_log();
 	notify_soon();
 	fo_apply(a); /* a switchover: release the held units, now that the master moved */
+}
+
+static void fo_reconfigure(const Node *n)
+{
+	fo_write_state(n, fo_reconfigure_written);
 }
 
 /* What the monitor saw of every node, as the state machine wants it. */
@@ -1489,11 +1515,28 @@ bool monitor_detach(const Node *node, bool detach, char *err, size_t errlen)
 	return true;
 }
 
+static const Node *unfence_pending;
+
+static void unfence_written(bool ok, const char *err, void *arg)
+{
+	const Node *node = unfence_pending;
+
+	(void)arg;
+	unfence_pending = NULL;
+	if (ok || !node)
+		return;
+	topology_set_fenced(node, true);
+	event_add(LOG_WARNING, "unfence_failed", node->name,
+		  "node %s is fenced again: the state file could not record the unfence: %s",
+		  node->name, err ? err : "?");
+	notify_soon();
+}
+
 bool monitor_unfence(const Node *node, char *err, size_t errlen)
 {
 	const MonNode *mn = mon_of(node);
 	const Node *m = topology_master();
-	char want[300], why[512];
+	char want[300];
 
 	if (!node || !mn) {
 		snprintf(err, errlen, "no such node (or the monitor is not running)");
@@ -1520,12 +1563,10 @@ bool monitor_unfence(const Node *node, char *err, size_t errlen)
 			 mn->h.upstream[0] ? mn->h.upstream : "none");
 		return false;
 	}
+	/* unfenced now; if the state file cannot record it, fenced again (the safe side) */
 	topology_set_fenced(node, false);
-	if (!fo_write_state(m, why, sizeof(why))) {
-		topology_set_fenced(node, true);
-		snprintf(err, errlen, "cannot write the state file: %s", why);
-		return false;
-	}
+	unfence_pending = node;
+	fo_write_state(m, unfence_written);
 	M.nodes[node->index].fence_sent = false;
 	event_add(LOG_WARNING, "node_unfenced", node->name,
 		  "node %s streams from %s and is unfenced by an administrator", node->name,

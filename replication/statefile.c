@@ -5,6 +5,7 @@
 #include "statefile.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,4 +154,69 @@ bad:
 	fclose(f);
 	snprintf(err, errlen, "%s:%d: malformed line", path, lineno);
 	return -1;
+}
+
+/* ---- off the loop ---------------------------------------------------------------- */
+
+typedef struct WriteJob {
+	ev_async async; /* first: the callback finds the job from it */
+	struct ev_loop *loop;
+	char path[1024];
+	FoStateFile s;
+	StatefileDone done;
+	void *arg;
+	bool ok;
+	char err[512];
+} WriteJob;
+
+static void *write_thread(void *p)
+{
+	WriteJob *j = p;
+
+	j->ok = statefile_write(j->path, &j->s, j->err, sizeof(j->err));
+	ev_async_send(j->loop, &j->async); /* the loop owns the job from here */
+	return NULL;
+}
+
+static void write_finished(struct ev_loop *loop, ev_async *w, int revents)
+{
+	WriteJob *j = (WriteJob *)(void *)w;
+
+	(void)revents;
+	ev_async_stop(loop, w);
+	j->done(j->ok, j->ok ? NULL : j->err, j->arg);
+	free(j);
+}
+
+bool statefile_write_async(struct ev_loop *loop, const char *path, const FoStateFile *s,
+			   StatefileDone done, void *arg, char *err, size_t errlen)
+{
+	WriteJob *j = calloc(1, sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	if (!j || strlen(path) >= sizeof(j->path)) {
+		snprintf(err, errlen, "%s: %s", path, j ? "path too long" : "out of memory");
+		free(j);
+		return false;
+	}
+	j->loop = loop;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	j->s = *s;
+	j->done = done;
+	j->arg = arg;
+	ev_async_init(&j->async, write_finished);
+	ev_async_start(loop, &j->async);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, write_thread, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		ev_async_stop(loop, &j->async);
+		snprintf(err, errlen, "%s: cannot start a writer thread: %s", path, strerror(rc));
+		free(j);
+		return false;
+	}
+	return true;
 }

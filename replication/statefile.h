@@ -11,6 +11,8 @@
 
 #include "common.h"
 
+#include <ev.h>
+
 #define STATEFILE_MAX_FENCED 16
 
 typedef struct FoStateFile {
@@ -21,6 +23,15 @@ typedef struct FoStateFile {
 } FoStateFile;
 
 bool statefile_write(const char *path, const FoStateFile *s, char *err, size_t errlen) MUST_CHECK;
+
+/*
+ * The same, off the event loop: a short-lived thread writes and fsyncs, and
+ * done(ok, err, arg) is called on the loop's thread when it has finished.
+ * false (nothing started, err says why) when the thread cannot be created.
+ */
+typedef void (*StatefileDone)(bool ok, const char *err, void *arg);
+bool statefile_write_async(struct ev_loop *loop, const char *path, const FoStateFile *s,
+			   StatefileDone done, void *arg, char *err, size_t errlen) MUST_CHECK;
 /* 1: read into s; 0: there is no such file; -1: unreadable or malformed (err says why). */
 int statefile_read(const char *path, FoStateFile *s, char *err, size_t errlen);
 

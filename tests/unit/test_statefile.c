@@ -108,3 +108,71 @@ Test(statefile, unwritable, .init = setup, .fini = teardown)
 	cr_expect(!statefile_write(path, &s, err, sizeof(err)));
 	cr_expect_neq(err[0], '\0', "an error is given");
 }
+
+/* ---- the write off the loop ------------------------------------------------------- */
+
+typedef struct AsyncResult {
+	int calls;
+	bool ok;
+	char err[256];
+} AsyncResult;
+
+static void async_done(bool ok, const char *err, void *arg)
+{
+	AsyncResult *r = arg;
+
+	r->calls++;
+	r->ok = ok;
+	snprintf(r->err, sizeof(r->err), "%s", err ? err : "");
+}
+
+/* Runs the loop until the callback came (bounded: 5 s). */
+static void run_until_done(struct ev_loop *loop, const AsyncResult *r)
+{
+	for (int i = 0; i < 500 && r->calls == 0; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(10000);
+	}
+}
+
+Test(statefile, async_write_then_read, .init = setup, .fini = teardown)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	FoStateFile s = {.timeline = 7, .nfenced = 2}, r;
+	AsyncResult res = {0};
+	char path[128], err[256];
+
+	snprintf(s.master, sizeof(s.master), "n2");
+	snprintf(s.fenced[0], PG_NAME_MAX, "n0");
+	snprintf(s.fenced[1], PG_NAME_MAX, "n1");
+	path_of(path, sizeof(path), "async");
+	cr_assert(statefile_write_async(loop, path, &s, async_done, &res, err, sizeof(err)), "%s",
+		  err);
+	run_until_done(loop, &res);
+	cr_assert_eq(res.calls, 1, "the callback ran once, on the loop");
+	cr_expect(res.ok, "%s", res.err);
+	cr_expect_eq(statefile_read(path, &r, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(r.master, "n2");
+	cr_expect_eq(r.timeline, 7);
+	cr_expect_eq(r.nfenced, 2);
+	cr_expect_str_eq(r.fenced[1], "n1");
+	ev_loop_destroy(loop);
+}
+
+Test(statefile, async_write_failure, .init = setup, .fini = teardown)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	FoStateFile s = {.timeline = 1};
+	AsyncResult res = {0};
+	char path[128], err[256];
+
+	snprintf(s.master, sizeof(s.master), "n1");
+	path_of(path, sizeof(path), "no/such/dir/state");
+	cr_assert(statefile_write_async(loop, path, &s, async_done, &res, err, sizeof(err)), "%s",
+		  err);
+	run_until_done(loop, &res);
+	cr_assert_eq(res.calls, 1);
+	cr_expect(!res.ok, "writing into a missing directory fails");
+	cr_expect_neq(res.err[0], '\0', "and says why");
+	ev_loop_destroy(loop);
+}
