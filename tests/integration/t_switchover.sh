@@ -132,3 +132,29 @@ for args in "n1:already the master" "n0:does not answer" "n9:no node named"; do
 done
 out=$("${A[@]}" -c "unfence n0" 2>&1) && fail "UNFENCE of a node that is not a replica succeeded"
 assert_contains "$out" "rejoin it first" "UNFENCE asks for a rejoin first"
+
+# ---- a second switchover (to n2, which follows n1) under pgbench -M prepared, tpcb-like ----
+R2=$(cluster_port "$C" n2)
+"${P[@]}" -c "create database sobench"
+pgbench -h 127.0.0.1 -p "$OC_PORT" -U postgres -i -s 1 -q sobench >"$TMP/pgbench-init.log" 2>&1 ||
+	fail "pgbench -i: $(tail -3 "$TMP/pgbench-init.log")"
+caught_up_n2() {
+	[ "$(psql -h 127.0.0.1 -p "$R2" -U postgres -d sobench -X -At -c \
+		"select count(*) from pgbench_branches" 2>/dev/null)" = 1 ]
+}
+wait_until 10 caught_up_n2 || fail "n2 does not replay the new master's writes"
+pgbench -h 127.0.0.1 -p "$OC_PORT" -U postgres -M prepared -c 4 -j 2 -T 6 sobench \
+	>"$TMP/pgbench.log" 2>&1 &
+bg_track $!
+pgb=$!
+sleep 2
+out=$("${A[@]}" -c "promote n2" 2>&1) || fail "PROMOTE n2 under pgbench failed: $out"
+wait_pid_exit "$pgb" 30 || fail "pgbench failed across the switchover: $(tail -5 "$TMP/pgbench.log")"
+failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$TMP/pgbench.log")
+tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgbench.log")
+note "pgbench -M prepared across PROMOTE n2: $tps tps, $failed failed transactions"
+assert_eq "$failed" "0" "no pgbench transaction failed across the switchover"
+assert_eq "$("${P[@]}" -c "select current_setting('port')" -c "insert into so values (9, 2)" \
+	-c "select current_setting('port') where pg_is_in_recovery() is false" | tail -n 1)" "$R2" \
+	"n2 is the master"
+assert_contains "$("${A[@]}" -c "show state")" "n2|on|healthy|0|2|" "two switchovers counted"
