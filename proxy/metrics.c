@@ -20,7 +20,6 @@
 static const char *const node_states[] = {"up",	     "lagging",	 "down",   "fenced",
 					  "unknown", "detached", "removed"};
 
-
 static void family(HttpBody *b, const char *name, const char *type, const char *help)
 {
 	http_body_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);

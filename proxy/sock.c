@@ -11,8 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int sock_listen(const char *addr, int port, int backlog, const char *what, char *err,
-		size_t errlen)
+int sock_listen(const char *addr, int port, int backlog, const char *what, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;

@@ -350,12 +350,9 @@ Test(failover, switchover_refusals, .init = setup_live)
 		int setup; /* 0 none, 1 master dead, 2 node unreachable, 3 node not in recovery */
 		const char *why;
 	} cases[] = {
-	    {0, 0, "already the master"},
-	    {7, 0, "no such node"},
-	    {-1, 0, "no such node"},
-	    {1, 1, "does not answer as a master"},
-	    {1, 2, "does not answer"},
-	    {1, 3, "not a replica"},
+	    {0, 0, "already the master"}, {7, 0, "no such node"},
+	    {-1, 0, "no such node"},	  {1, 1, "does not answer as a master"},
+	    {1, 2, "does not answer"},	  {1, 3, "not a replica"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
