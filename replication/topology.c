@@ -16,8 +16,12 @@
 static Node nodes[CFG_MAX_NODES]; /* fixed storage: a Node never moves */
 static size_t nnodes;
 
-/* Resolves cn's address into n (blocking getaddrinfo: startup and reload only). */
-static bool node_resolve(Node *n, const CfgNode *cn, char *err, size_t errlen)
+/*
+ * Resolves cn's address into n. At startup a name may be looked up
+ * (blocking getaddrinfo, before the loop runs); at reload (numeric_only)
+ * only a numeric address is accepted, so the loop never waits for DNS.
+ */
+static bool node_resolve(Node *n, const CfgNode *cn, bool numeric_only, char *err, size_t errlen)
 {
 	struct addrinfo hints = {0}, *res = NULL;
 	char port[16];
@@ -25,11 +29,18 @@ static bool node_resolve(Node *n, const CfgNode *cn, char *err, size_t errlen)
 
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = AF_UNSPEC;
+	hints.ai_flags = numeric_only ? AI_NUMERICHOST : 0;
 	snprintf(port, sizeof(port), "%d", cn->port);
 	rc = getaddrinfo(cn->host, port, &hints, &res);
 	if (rc != 0 || !res) {
-		snprintf(err, errlen, "node %s: cannot resolve host '%s': %s", cn->name, cn->host,
-			 gai_strerror(rc));
+		if (numeric_only)
+			snprintf(err, errlen,
+				 "node %s: host '%s' is not a numeric address: a node added by a "
+				 "reload needs one (names are resolved only at startup)",
+				 cn->name, cn->host);
+		else
+			snprintf(err, errlen, "node %s: cannot resolve host '%s': %s", cn->name,
+				 cn->host, gai_strerror(rc));
 		return false;
 	}
 	memcpy(&n->addr, res->ai_addr, res->ai_addrlen);
@@ -62,7 +73,7 @@ bool topology_init(const Config *cfg, char *err, size_t errlen)
 		n->port = cn->port;
 		n->role = cn->role;
 		node_settings(n, cn);
-		if (!node_resolve(n, cn, err, errlen))
+		if (!node_resolve(n, cn, false, err, errlen))
 			return false;
 	}
 	memcpy(nodes, tab, sizeof(nodes));
@@ -122,7 +133,7 @@ bool topology_reload(const Config *cfg, char *err, size_t errlen, char *notes, s
 		fresh[nfresh].port = cn->port;
 		fresh[nfresh].role = ROLE_REPLICA;
 		node_settings(&fresh[nfresh], cn);
-		if (!node_resolve(&fresh[nfresh], cn, err, errlen))
+		if (!node_resolve(&fresh[nfresh], cn, true, err, errlen))
 			return false;
 		nfresh++;
 	}

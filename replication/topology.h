@@ -48,8 +48,8 @@ const Node *topology_set_master(const Node *node);
 /*
  * Reload: applies cfg's [node] sections to the running table. Known nodes
  * (by name) take their new weight, priority, promote and slot; a changed
- * host or port is refused. New nodes are appended (their address resolved:
- * this blocks, once, at reload). Nodes no longer listed are marked removed;
+ * host or port is refused. New nodes are appended; their host must be a
+ * numeric address (no DNS lookup on the loop). Nodes no longer listed are marked removed;
  * the master cannot be removed. Roles stay pgrelay's own. Nothing changes
  * when it returns false (err says why); notes lists what changed.
  */

@@ -79,6 +79,14 @@ pid_alive "$pid" || fail "pgrelay died on an invalid file"
 assert_eq "$("${P[@]}" -c "select count(*) from rl")" "1" "queries still work on the old configuration"
 assert_contains "$("${A[@]}" -c "show config")" "max_lag_bytes|16777216|" "the old value stays"
 
+# a new node must have a numeric address: no DNS lookup on the loop
+cp "$TMP/full.ini" "$C/proxy.ini"
+printf '\n[node.n9]\nhost = localhost\nport = %s\n' "$R2" >>"$C/proxy.ini"
+sed -i '/^\[databases\]/,/^\* =/d' "$C/proxy.ini"
+printf '\n[databases]\n* =\n' >>"$C/proxy.ini"
+out=$("${A[@]}" -c "reload" 2>&1) && fail "a node named by host name was added at reload"
+assert_contains "$out" "host 'localhost' is not a numeric address" "a reload refuses a host name"
+
 # ---- thresholds, log level, a restart-only key -----------------------------------------------
 cp "$TMP/full.ini" "$C/proxy.ini"
 sed -i -e 's/^\[pgrelay\]$/[pgrelay]\nmax_lag_bytes = 2MB\npool_size = 7/' \
