@@ -261,3 +261,10 @@ print("raw ok")
 PYEOF
 )
 assert_contains "$out" "raw ok" "the console on the raw protocol"
+
+# ---- SHUTDOWN: answered, then pgrelay drains and exits ---------------------------------------
+ppid=$(proxy_pid "$C")
+out=$("${A[@]}" -c "shutdown" 2>&1) || fail "SHUTDOWN failed: $out"
+stopped() { ! pid_alive "$ppid"; }
+wait_until 10 stopped || fail "pgrelay still runs 10 s after SHUTDOWN"
+grep -q "SHUTDOWN by C-" "$C/pgrelay.log" || fail "SHUTDOWN is not logged"

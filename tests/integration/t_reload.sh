@@ -100,6 +100,24 @@ assert_contains "$cfg" "log_level|debug|" "log_level took effect"
 assert_contains "$cfg" "listen_port|$OC_PORT|" "listen_port kept its old value"
 "${P[@]}" -c "select 1" >/dev/null
 grep -q " DEBUG " "$C/pgrelay.log" || fail "log_level = debug did not take effect"
+pool7() { "${A[@]}" -c "show pools" | grep -q "^n0|postgres|postgres|7|"; }
+wait_until 5 pool7 || fail "the master's pool does not have pool_size 7: $("${A[@]}" -c 'show pools')"
+
+# a known node's address cannot change at runtime
+cp "$TMP/full.ini" "$C/proxy.ini"
+"$PY" - "$C/proxy.ini" "$R2" <<'PYEOF'
+import sys
+path, port = sys.argv[1], sys.argv[2]
+text = open(path).read()
+i = text.index("[node.n2]")
+j = text.index("port = " + port, i)
+open(path, "w").write(text[:j] + "port = 1" + text[j + len("port = " + port):])
+PYEOF
+out=$("${A[@]}" -c "reload" 2>&1) && fail "a changed port of a known node was accepted"
+assert_contains "$out" "node n2: its host or port changed" "a known node's address change is refused"
+cp "$TMP/full.ini" "$C/proxy.ini"
+sed -i -e 's/^\[pgrelay\]$/[pgrelay]\nmax_lag_bytes = 2MB\npool_size = 7/' -e 's/^log_level = .*/log_level = debug/' "$C/proxy.ini"
+"${A[@]}" -c "reload" >/dev/null || fail "RELOAD back to the changed keys"
 
 # ---- remove n1 while the long client may be reading through it -----------------------------
 cp "$TMP/full.ini" "$C/proxy.ini"
