@@ -12,7 +12,7 @@ override LDLIBS  += -lev -lpq -linih -lssl -lcrypto -pthread
 BUILD   ?= build
 
 PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
-             proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/cancel.c \
+             proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/client_wait.c proxy/cancel.c \
              proxy/listener.c proxy/sock.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
              proxy/router.c proxy/client_route.c proxy/funccache.c \
              proxy/events.c proxy/stats.c proxy/reload.c proxy/admin.c proxy/metrics.c proxy/http.c proxy/sdnotify.c

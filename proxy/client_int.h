@@ -1,9 +1,10 @@
 /*
- * client_int.h - what the three client files share: the Client struct, its
+ * client_int.h - what the client files share: the Client struct, its
  * states, the module's globals and the helpers each file calls in another.
  * client.c: lifecycle, cancel keys, closing, maintenance.
  * client_login.c: startup packet and authentication.
  * client_pump.c: linking to a server and forwarding in both directions.
+ * client_wait.c: sessions held (for the monitor, a failover, PAUSE, a switchover).
  * Private to proxy/client*.c and admin.c (the console lists and kills sessions);
  * everything else includes client.h.
  */
@@ -256,6 +257,20 @@ bool client_login_hold(Client *cl);
 /* The held login or unit went on: forget its deadline. */
 void client_wait_done(Client *cl);
 void client_auth_read(Client *cl);
+
+/* client_wait.c: sessions held for a while */
+void client_wait_init(Client *cl);
+/*
+ * Holds the unit being routed for at most budget from the first call: true
+ * while it may still wait (the monitor's news or the timer retries it).
+ */
+bool client_wait_for(Client *cl, usec_t budget);
+/* The unit (or login) went on: no longer held. */
+void client_wait_clear(Client *cl);
+/* Holds the unit being routed until the monitor's news (RESUME, the gate opening). */
+void client_hold(Client *cl);
+/* A switchover holds units bound for the master (monitor.h MonitorGate). */
+bool client_master_held(void);
 
 /* client_route.c: client -> servers */
 /* The classifier's options for this session (function and relation lookups in its database). */

@@ -32,8 +32,6 @@ static BalanceState balance_state;
 
 static void backend_attached(PoolWaiter *w, Server *sv);
 static void prelude_clear(Client *cl);
-static void wait_clear(Client *cl);
-static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents);
 static void replica_failed(PoolWaiter *w, const ServerError *err);
 
 /* ---- per-node state shared by sessions (the monitor takes this over later) ---- */
@@ -89,193 +87,6 @@ void client_log_route_stats(void)
 		 (unsigned long long)funccache_queries());
 }
 
-/* ---- reads held for the monitor (read-your-writes, no fresh replica) ---------------- */
-
-static ListHead waiting = {.head = {&waiting.head, &waiting.head}};
-
-static void wait_clear(Client *cl)
-{
-	cl->wait_until = 0;
-	ev_timer_stop(client_loop, &cl->wait_timer);
-	if (list_linked(&cl->wait_node))
-		list_remove(&waiting, &cl->wait_node);
-}
-
-/* A held unit (or a held login) looks again. */
-static void wait_wake(Client *cl, bool timer)
-{
-	if (cl->state == CL_WAITING) {
-		if (monitor_failover_active() && !timer)
-			client_login_hold(cl); /* still under way: keep waiting */
-		else if (monitor_failover_active())
-			client_fatal(cl, "57P03",
-				     "no master is available: a failover is in progress");
-		else
-			client_login_retry(cl);
-		return;
-	}
-	client_forward(cl);
-}
-
-static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	Client *cl = container_of(w, Client, wait_timer);
-
-	(void)loop;
-	(void)revents;
-	wait_wake(cl, true);
-}
-
-/*
- * Holds the unit being routed for at most `budget` from the first call:
- * true while it may still wait (the monitor's news or the timer retries it).
- */
-static bool wait_for(Client *cl, usec_t budget)
-{
-	usec_t now = client_now();
-
-	if (!cl->wait_until)
-		cl->wait_until = now + budget;
-	if (now >= cl->wait_until)
-		return false;
-	if (!list_linked(&cl->wait_node))
-		list_append(&waiting, &cl->wait_node);
-	ev_timer_stop(client_loop, &cl->wait_timer);
-	ev_timer_set(&cl->wait_timer, (double)(cl->wait_until - now) / USEC_PER_SEC, 0.);
-	ev_timer_start(client_loop, &cl->wait_timer);
-	return true;
-}
-
-/*
- * After a failover: a session's connection to the old master goes (its
- * next master unit takes one to the new master); a transaction there is
- * lost; a statement running there has an unknown outcome.
- */
-void client_master_changed(Client *cl, const Node *master)
-{
-	Backend *b = &cl->bk[DEST_MASTER];
-	Server *sv = b->sv;
-
-	bool owed = false;
-
-	if (!sv || sv->node == master)
-		return;
-	for (unsigned i = 0; i < cl->qlen; i++)
-		owed |= client_q_at(cl, i)->dest == DEST_MASTER;
-	b->sv = NULL;
-	sv->link = NULL;
-	server_close(sv, "the master changed (failover)");
-	if (!client_master_lost(cl, b, owed, sv->node->name, "failover")) {
-		client_fatal(cl, "08006",
-			     "failover: the master changed under the session (its statements' "
-			     "outcome is unknown)");
-		return;
-	}
-	clog_info(cl, "failover: its next master statement goes to %s", master->name);
-}
-
-void client_wait_done(Client *cl)
-{
-	wait_clear(cl);
-}
-
-bool client_login_hold(Client *cl)
-{
-	if (!wait_for(cl, client_cfg->write_wait_timeout))
-		return false;
-	clog_info(cl, "no master during a failover: the login waits");
-	return true;
-}
-
-/* The monitor learned something: every held read looks again. */
-void client_monitor_news(void)
-{
-	static const Node *known_master;
-	const Node *m = topology_master();
-	ListHead now;
-	List *it, *tmp;
-
-	if (!known_master)
-		known_master = m;
-	if (m && m != known_master) {
-		pool_close_node_idle(known_master, "fenced by a failover");
-		known_master = m;
-		client_each(client_master_changed, m);
-	}
-	if (listhead_empty(&waiting))
-		return;
-	/* client_forward may put a client back on the list: take the list first */
-	listhead_init(&now);
-	list_for_each_safe(it, tmp, &waiting)
-	{
-		list_remove(&waiting, it);
-		list_append(&now, it);
-	}
-	while (!listhead_empty(&now)) {
-		Client *cl = container_of(listhead_pop(&now), Client, wait_node);
-		wait_wake(cl, false);
-	}
-}
-
-/* ---- holding units: admin PAUSE, a switchover's gate ------------------------------- */
-
-bool client_paused;	 /* PAUSE: no new transaction starts */
-static bool hold_master; /* a switchover: no new transaction starts on the master */
-
-/* Holds the unit being routed until client_monitor_news() (RESUME, the gate opening). */
-static int hold_unit(Client *cl)
-{
-	if (!list_linked(&cl->wait_node))
-		list_append(&waiting, &cl->wait_node);
-	return D_WAIT;
-}
-
-void client_hold_master(bool on)
-{
-	hold_master = on;
-	if (!on)
-		client_monitor_news();
-}
-
-void client_set_paused(bool on)
-{
-	client_paused = on;
-	if (!on)
-		client_monitor_news();
-}
-
-static size_t busy_count;
-
-static void count_busy(Client *cl, const Node *arg)
-{
-	bool busy = cl->in_txn && !cl->defer_begin && cl->txn_dest == DEST_MASTER;
-
-	(void)arg;
-	for (unsigned i = 0; i < cl->qlen && !busy; i++)
-		busy = client_q_at(cl, i)->dest == DEST_MASTER;
-	busy_count += busy;
-}
-
-size_t client_master_busy(void)
-{
-	busy_count = 0;
-	client_each(count_busy, NULL);
-	return busy_count;
-}
-
-static void count_txn(Client *cl, const Node *arg)
-{
-	(void)arg;
-	busy_count += (cl->in_txn && !cl->defer_begin) || cl->qlen > 0;
-}
-
-size_t client_running(void)
-{
-	busy_count = 0;
-	client_each(count_txn, NULL);
-	return busy_count;
-}
-
 /* ---- setup and teardown ------------------------------------------------------ */
 
 void client_route_init(Client *cl)
@@ -289,8 +100,7 @@ void client_route_init(Client *cl)
 		list_init(&b->waiter.node);
 	}
 	session_init(&cl->sess);
-	list_init(&cl->wait_node);
-	ev_timer_init(&cl->wait_timer, on_wait_timer, 0., 0.);
+	client_wait_init(cl);
 	cl->open_dest = -1;
 	cl->last_dest = DEST_MASTER;
 	cl->fwd_dest = DEST_MASTER;
@@ -320,7 +130,7 @@ void client_effects_reset(Client *cl)
 
 void client_route_free(Client *cl)
 {
-	wait_clear(cl);
+	client_wait_clear(cl);
 	session_free(&cl->sess);
 	effects_clear(&cl->unit_eff);
 	effects_clear(&cl->txn_eff);
@@ -1024,7 +834,7 @@ static int master_ensure(Client *cl)
 	if (monitor_failover_active()) {
 		/* the master is suspected or being replaced: wait for the outcome */
 		cl->master_error[0] = '\0';
-		if (wait_for(cl, client_cfg->write_wait_timeout))
+		if (client_wait_for(cl, client_cfg->write_wait_timeout))
 			return D_WAIT;
 		return answer_error(cl, "57P03",
 				    "no master is available: a failover is in progress") == D_SENT
@@ -1527,7 +1337,7 @@ hold:
 			   lsn_format(cl->ryw_lsn, w), sv->node->name,
 			   lsn_format(monitor_replay_lsn(sv->node), r));
 	}
-	if (wait_for(cl, client_cfg->read_your_writes_wait))
+	if (client_wait_for(cl, client_cfg->read_your_writes_wait))
 		return D_WAIT;
 	{
 		char w[LSN_TEXT_MAX], r[LSN_TEXT_MAX];
@@ -1555,7 +1365,7 @@ static int answer_error(Client *cl, const char *sqlstate, const char *msg)
 		return D_GONE;
 	}
 	conn_flush(&cl->conn);
-	wait_clear(cl);
+	client_wait_clear(cl);
 	return D_SENT;
 }
 
@@ -1595,9 +1405,11 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 	}
 	if (client_paused && !txn) {
 		/* PAUSE: it starts after RESUME, or fails after query_wait_timeout */
-		if (client_cfg->query_wait_timeout == 0)
-			return hold_unit(cl);
-		if (wait_for(cl, client_cfg->query_wait_timeout))
+		if (client_cfg->query_wait_timeout == 0) {
+			client_hold(cl);
+			return D_WAIT;
+		}
+		if (client_wait_for(cl, client_cfg->query_wait_timeout))
 			return D_WAIT;
 		return answer_error(cl, "57P03",
 				    "pgrelay is paused (PAUSE): no new transaction started within "
@@ -1656,7 +1468,7 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 	if (dec.reason == RR_NO_REPLICA && cl->no_fresh &&
 	    client_cfg->no_fresh_replica != NOFRESH_MASTER) {
 		if (client_cfg->no_fresh_replica == NOFRESH_WAIT &&
-		    wait_for(cl, client_cfg->no_fresh_replica_timeout))
+		    client_wait_for(cl, client_cfg->no_fresh_replica_timeout))
 			return D_WAIT;
 		router_count(topology_master() ? topology_master()->index : 0, RR_NO_REPLICA);
 		return answer_error(cl, "57P03",
@@ -1666,9 +1478,9 @@ static int dispatch(Client *cl, const UnitSummary *sum, const uint8_t *p, size_t
 decided:
 	if (dec.dest == DEST_REPLICA && !txn && ryw_check(cl, &dec) == D_WAIT)
 		return D_WAIT;
-	if (hold_master && !txn && dec.dest != DEST_REPLICA) {
+	if (client_master_held() && !txn && dec.dest != DEST_REPLICA) {
 		/* a switchover: it runs on the new master, or fails after write_wait_timeout */
-		if (wait_for(cl, client_cfg->write_wait_timeout))
+		if (client_wait_for(cl, client_cfg->write_wait_timeout))
 			return D_WAIT;
 		return answer_error(cl, "57P03",
 				    "no master is available: a switchover is in progress");
@@ -1721,7 +1533,7 @@ decided:
 		prelude_add(cl, p, len);
 	else if (starts || txn)
 		prelude_clear(cl);
-	wait_clear(cl);
+	client_wait_clear(cl);
 	u = q_push(cl);
 	u->open = open;
 	u->may_write = dec.dest == DEST_MASTER && !(sum && sum->all_read);
