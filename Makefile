@@ -11,7 +11,7 @@ override CFLAGS  += -I$(PG_INCLUDEDIR) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wer
 override LDLIBS  += -lev -lpq -linih -lssl -lcrypto -pthread
 BUILD   ?= build
 
-PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/auth.c \
+PROXY_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c proxy/config.c proxy/authfile.c proxy/auth.c \
              proxy/conn.c proxy/server.c proxy/pool.c proxy/client.c proxy/client_login.c proxy/client_pump.c proxy/client_wait.c proxy/cancel.c \
              proxy/listener.c proxy/sock.c proxy/maint.c proxy/main.c proxy/balance.c proxy/session.c proxy/classify.c proxy/sqllex.c \
              proxy/router.c proxy/client_route.c proxy/funccache.c \
@@ -25,7 +25,7 @@ OBJS       = $(SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS = test_pgproto test_config test_auth test_balance test_session test_classify test_router \
              test_lag test_election test_failover test_statefile test_hook test_http test_sdnotify test_events
 test_pgproto_OBJS = proxy/log.c proxy/buf.c proxy/pgproto.c
-test_config_OBJS  = proxy/log.c proxy/config.c
+test_config_OBJS  = proxy/log.c proxy/config.c proxy/authfile.c
 test_auth_OBJS    = proxy/log.c proxy/auth.c proxy/buf.c
 test_classify_OBJS = proxy/log.c proxy/classify.c proxy/sqllex.c
 test_balance_OBJS = proxy/log.c proxy/balance.c
@@ -97,7 +97,7 @@ valgrind: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 FUZZ_TARGETS = fuzz_pgproto fuzz_config fuzz_auth fuzz_classify fuzz_lsn fuzz_http
 fuzz_pgproto_SRCS = proxy/log.c proxy/buf.c proxy/pgproto.c
-fuzz_config_SRCS  = proxy/log.c proxy/config.c
+fuzz_config_SRCS  = proxy/log.c proxy/config.c proxy/authfile.c
 fuzz_auth_SRCS    = proxy/log.c proxy/buf.c proxy/auth.c
 fuzz_classify_SRCS = proxy/log.c proxy/classify.c proxy/sqllex.c
 fuzz_lsn_SRCS     = proxy/log.c replication/lag.c

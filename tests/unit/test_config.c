@@ -1,6 +1,6 @@
 /*
  * test_config.c - unit tests for the configuration loader and the auth file
- * parser (proxy/config.c): a full file, defaults, every key type's good and
+ * parser (proxy/config.c, proxy/authfile.c): a full file, defaults, every key type's good and
  * bad values (the monitor, lag, read-your-writes and failover keys too),
  * sections, nodes (weights by role; priority, promote, replication_slot),
  * [databases] mappings, the [users] section, config_ryw_mode() precedence,
