@@ -1,9 +1,8 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration loader and the
  * auth file parser (proxy/config.c, proxy/authfile.c). Each input is loaded
- * as a config from
- * memory (config_load_string) and from a file (config_load, which also sees
- * embedded NUL bytes), and as an auth file. Whatever loads is checked for
+ * as a config from memory (config_load_string) and from a file (config_load,
+ * which also sees embedded NUL bytes), and as an auth file. Whatever loads is checked for
  * invariants, printed with config_key_at() and loaded again to check that
  * the printed values mean the same thing.
  */
