@@ -44,7 +44,6 @@ enum { T_TEXT = 25, T_INT8 = 20, T_FLOAT8 = 701 };
 typedef struct Tab {
 	PgWriter *w;
 	unsigned ncols;
-	unsigned nrows;
 } Tab;
 
 /* cols: "name,port#,avg_ms%": '#' marks an int8 column, '%' a float8 one, else text. */
@@ -54,7 +53,6 @@ static void tab_begin(Tab *t, PgWriter *w, const char *cols)
 	const char *p = cols;
 
 	t->w = w;
-	t->nrows = 0;
 	t->ncols = 1;
 	for (const char *c = cols; *c; c++)
 		t->ncols += *c == ',';
@@ -88,7 +86,6 @@ static void tab_row(Tab *t)
 {
 	pgw_begin(t->w, PQ_DATA_ROW);
 	pgw_u16(t->w, (uint16_t)t->ncols);
-	t->nrows++;
 }
 
 static void tab_str(Tab *t, const char *s)
@@ -120,11 +117,10 @@ static void tab_end_row(Tab *t)
 	pgw_end(t->w);
 }
 
-static void tab_done(Tab *t, const char *tag)
+/* Ends a result set: CommandComplete "SHOW", as PgBouncer's console (and SHOW) say. */
+static void tab_done(Tab *t)
 {
-	char b[64];
-	snprintf(b, sizeof(b), "%s %u", tag, t->nrows);
-	pgw_command_complete(t->w, tag[0] ? b : "SHOW");
+	pgw_command_complete(t->w, "SHOW");
 }
 
 /* An ErrorResponse with a hint (pgw_error has none). */
@@ -291,7 +287,7 @@ static void show_nodes(Client *cl, PgWriter *w, Tok *args)
 		tab_int(&t, st ? (int64_t)st->errors : 0);
 		tab_end_row(&t);
 	}
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void show_pools(Client *cl, PgWriter *w, Tok *args)
@@ -313,7 +309,7 @@ static void show_pools(Client *cl, PgWriter *w, Tok *args)
 		tab_int(&t, (int64_t)p->total_opened);
 		tab_end_row(&t);
 	}
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static const char *client_state_text(const Client *cl)
@@ -377,7 +373,7 @@ static void show_clients(Client *cl, PgWriter *w, Tok *args)
 		  "id#,addr,user,database,state,txn_node,master_node,replica_node,pinned,"
 		  "ryw_lsn,units#,connected_s#");
 	client_each_all(client_row, &a);
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void server_rows(Tab *t, ListHead *list, usec_t now)
@@ -423,7 +419,7 @@ static void show_servers(Client *cl, PgWriter *w, Tok *args)
 		server_rows(&t, &p->busy, now);
 		server_rows(&t, &p->idle, now);
 	}
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void stats_row(Tab *t, const char *name, const NodeStats *s)
@@ -458,7 +454,7 @@ static void show_stats(Client *cl, PgWriter *w, Tok *args)
 		stats_add(&total, &stats_node[i]);
 	}
 	stats_row(&t, "total", &total);
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static bool secret_key(const char *name)
@@ -529,7 +525,7 @@ static void show_config(Client *cl, PgWriter *w, Tok *args)
 		config_row(&t, key, value, "", "yes");
 	}
 	(void)cl;
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void show_events(Client *cl, PgWriter *w, Tok *args)
@@ -559,7 +555,7 @@ static void show_events(Client *cl, PgWriter *w, Tok *args)
 		tab_str(&t, e->text);
 		tab_end_row(&t);
 	}
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void show_version(Client *cl, PgWriter *w, Tok *args)
@@ -572,7 +568,7 @@ static void show_version(Client *cl, PgWriter *w, Tok *args)
 	tab_row(&t);
 	tab_str(&t, "pgrelay " PGRELAY_VERSION);
 	tab_end_row(&t);
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void show_state(Client *cl, PgWriter *w, Tok *args)
@@ -595,7 +591,7 @@ static void show_state(Client *cl, PgWriter *w, Tok *args)
 	tab_int(&t, (int64_t)client_count());
 	tab_str(&t, maint_shutting_down() ? "yes" : "no");
 	tab_end_row(&t);
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 static void show_help(Client *cl, PgWriter *w, Tok *args);
@@ -700,7 +696,7 @@ static void explain_route(Client *cl, PgWriter *w, Tok *args)
 	ROW("note", usable ? "a new session outside a transaction, as things are now"
 			   : "no replica is fresh now: reads would go to the master");
 #undef ROW
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 /* ---- commands ------------------------------------------------------------------- */
@@ -998,7 +994,7 @@ static void show_help(Client *cl, PgWriter *w, Tok *args)
 		tab_str(&t, cmds[i].help);
 		tab_end_row(&t);
 	}
-	tab_done(&t, "");
+	tab_done(&t);
 }
 
 /* Runs one statement of the console; false when it finishes later (admin_wait). */
